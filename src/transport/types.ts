@@ -1,0 +1,16 @@
+import type { MapillaryError } from './errors';
+
+/** Told to `onRetry` before the client waits and tries again. */
+export interface RetryInfo {
+  endpoint: string;
+  /** The attempt that failed (1 = the first). */
+  attempt: number;
+  delayMs: number;
+  error: MapillaryError;
+}
+
+/** Options of a single call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+}
