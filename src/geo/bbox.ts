@@ -1,0 +1,134 @@
+/**
+ * Bounding boxes: parsing the many ways a flow may give an area, and small helpers.
+ */
+import { InvalidInputError } from '../transport/errors';
+import { describeValue } from '../validate';
+
+export type BBox = readonly [minLon: number, minLat: number, maxLon: number, maxLat: number];
+
+const EXPECTED = '"minLon,minLat,maxLon,maxLat", an array of 4 numbers, or a GeoJSON object (with a bbox, a geometry, a Feature or a FeatureCollection)';
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+type Extent = [number, number, number, number];
+
+function fail(what: string, expected: string, got: unknown): InvalidInputError {
+  return new InvalidInputError(`${what} must be ${expected}; got ${describeValue(got)}`);
+}
+
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && NUMBER_TEXT.test(value.trim())) return Number(value);
+  return Number.NaN;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Grow `extent` by every position found `depth` array levels below `coords`. */
+function addPositions(extent: Extent, coords: unknown, depth: number, what: string): void {
+  if (!Array.isArray(coords)) throw fail(what, 'GeoJSON with coordinate arrays', coords);
+  if (depth > 0) {
+    for (const child of coords) addPositions(extent, child, depth - 1, what);
+    return;
+  }
+  const [lon, lat] = coords;
+  if (typeof lon !== 'number' || typeof lat !== 'number' || !Number.isFinite(lon) || !Number.isFinite(lat)) {
+    throw fail(what, 'GeoJSON whose positions are [longitude, latitude] numbers', coords);
+  }
+  extent[0] = Math.min(extent[0], lon);
+  extent[1] = Math.min(extent[1], lat);
+  extent[2] = Math.max(extent[2], lon);
+  extent[3] = Math.max(extent[3], lat);
+}
+
+const DEPTH: Record<string, number> = {
+  Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3,
+};
+
+/** Grow `extent` by a GeoJSON object; its own `bbox` member wins over its contents. */
+function addGeoJson(extent: Extent, obj: unknown, what: string): void {
+  if (!isRecord(obj)) throw fail(what, EXPECTED, obj);
+  if (obj.bbox !== undefined) {
+    const [w, s, e, n] = bboxMember(obj.bbox, what);
+    // A nested bbox crossing the antimeridian cannot be merged into one extent: use the contents.
+    if (w <= e) {
+      addPositions(extent, [[w, s], [e, n]], 1, what);
+      return;
+    }
+  }
+  const type = obj.type;
+  if (type === 'Feature') addGeoJson(extent, obj.geometry, what);
+  else if (type === 'FeatureCollection') {
+    if (!Array.isArray(obj.features)) throw fail(what, 'a FeatureCollection with a features array', obj);
+    for (const feature of obj.features) addGeoJson(extent, feature, what);
+  } else if (type === 'GeometryCollection') {
+    if (!Array.isArray(obj.geometries)) throw fail(what, 'a GeometryCollection with a geometries array', obj);
+    for (const geometry of obj.geometries) addGeoJson(extent, geometry, what);
+  } else if (typeof type === 'string' && type in DEPTH) addPositions(extent, obj.coordinates, DEPTH[type], what);
+  else throw fail(what, EXPECTED, obj);
+}
+
+/** A GeoJSON `bbox` member: 4 numbers, or 6 for 3D ([minLon, minLat, minZ, maxLon, maxLat, maxZ]). */
+function bboxMember(value: unknown, what: string): Extent {
+  if (!Array.isArray(value) || (value.length !== 4 && value.length !== 6) || !value.every((v) => typeof v === 'number')) {
+    throw fail(what, 'a GeoJSON bbox of 4 (or 6 for 3D) numbers', value);
+  }
+  return value.length === 4 ? [value[0], value[1], value[2], value[3]] : [value[0], value[1], value[3], value[4]];
+}
+
+function toExtent(input: unknown, what: string): Extent {
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if (text.startsWith('[') || text.startsWith('{')) {
+      let parsed: unknown;
+      try { parsed = JSON.parse(text); } catch { throw fail(what, EXPECTED, input); }
+      return toExtent(parsed, what);
+    }
+  }
+  const items = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : undefined;
+  if (items !== undefined) {
+    const numbers = items.map(toNumber);
+    if (numbers.length !== 4 || numbers.some((n) => !Number.isFinite(n))) throw fail(what, EXPECTED, input);
+    return [numbers[0], numbers[1], numbers[2], numbers[3]];
+  }
+  if (isRecord(input) && input.bbox !== undefined) return bboxMember(input.bbox, what);
+  const extent: Extent = [Infinity, Infinity, -Infinity, -Infinity];
+  addGeoJson(extent, input, what);
+  if (!Number.isFinite(extent[0])) throw fail(what, 'GeoJSON with at least one position', input);
+  return extent;
+}
+
+/**
+ * Parse an area into one box, or two when it crosses the antimeridian (minLon > maxLon).
+ * Throws InvalidInputError naming `what` when the input is not a valid area with some extent.
+ */
+export function parseArea(input: unknown, what = 'bbox'): BBox[] {
+  const [minLon, minLat, maxLon, maxLat] = toExtent(input, what);
+  const shown = `${minLon},${minLat},${maxLon},${maxLat}`;
+  if (!Number.isFinite(minLon + minLat + maxLon + maxLat)) throw fail(what, 'finite numbers', shown);
+  if (Math.abs(minLon) > 180 || Math.abs(maxLon) > 180) throw fail(what, 'longitudes from -180 to 180', shown);
+  if (Math.abs(minLat) > 90 || Math.abs(maxLat) > 90) throw fail(what, 'latitudes from -90 to 90', shown);
+  if (minLat > maxLat) throw fail(what, 'minLat below maxLat (order: minLon,minLat,maxLon,maxLat)', shown);
+  if (minLat === maxLat || minLon === maxLon) {
+    throw new InvalidInputError(`${what} has no area (zero width or height); got ${shown}`);
+  }
+  if (minLon < maxLon) return [[minLon, minLat, maxLon, maxLat]];
+  const parts: BBox[] = [[minLon, minLat, 180, maxLat], [-180, minLat, maxLon, maxLat]];
+  const withArea = parts.filter((b) => b[0] < b[2]);
+  if (withArea.length === 0) throw new InvalidInputError(`${what} has no area (zero width or height); got ${shown}`);
+  return withArea;
+}
+
+/** Area in square degrees. */
+export function bboxArea(b: BBox): number {
+  return (b[2] - b[0]) * (b[3] - b[1]);
+}
+
+/** "minLon,minLat,maxLon,maxLat" in the shortest form that reads back to the same numbers. */
+export function formatBBox(b: BBox): string {
+  return b.map(String).join(',');
+}
+
+/** Whether the point lies in the box, edges included. */
+export function containsPoint(b: BBox, lon: number, lat: number): boolean {
+  return lon >= b[0] && lon <= b[2] && lat >= b[1] && lat <= b[3];
+}
