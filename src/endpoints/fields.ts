@@ -1,0 +1,33 @@
+import { InvalidInputError } from '../transport/errors';
+
+const FIELD = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+
+/**
+ * The `fields=` selection of a v4 call: a list or a comma-separated string, `defaults` when
+ * empty; `id` is always part of the answer, so it is not sent.
+ */
+export function parseFields(input: unknown, defaults: readonly string[], what = 'fields'): string[] {
+  const list = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : input == null ? [] : undefined;
+  if (!list) throw new InvalidInputError(`${what}: expected a list of field names or a comma-separated string`);
+  const out: string[] = [];
+  for (const raw of list) {
+    if (typeof raw !== 'string') throw new InvalidInputError(`${what}: field names must be strings`);
+    const field = raw.trim();
+    if (field === '') continue;
+    if (!FIELD.test(field)) throw new InvalidInputError(`${what}: "${field.slice(0, 40)}" is not a field name (letters, digits, "_", nested with ".")`);
+    if (!out.includes(field)) out.push(field);
+  }
+  return out.length > 0 ? out : [...defaults];
+}
+
+/** The fields to ask for so that items can be placed, and whether to drop `geometry` again. */
+export function withGeometry(fields: readonly string[]): { request: string[]; dropGeometry: boolean } {
+  return fields.includes('geometry')
+    ? { request: [...fields], dropGeometry: false }
+    : { request: [...fields, 'geometry'], dropGeometry: true };
+}
+
+/** The `fields` query value. */
+export function fieldsQuery(fields: readonly string[]): string {
+  return ['id', ...fields.filter((f) => f !== 'id')].join(',');
+}

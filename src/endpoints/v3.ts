@@ -1,0 +1,112 @@
+import type { MapillaryClient } from '../client';
+import { formatBBox, parseArea } from '../geo/bbox';
+import { followLink } from '../paging/follow-link';
+import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
+import { InvalidInputError } from '../transport/errors';
+import { parseDateRange, parsePositiveInt } from '../validate';
+
+/** An item of the retired v3 API: a GeoJSON Feature. */
+export interface V3Feature {
+  type: 'Feature';
+  properties: Record<string, unknown>;
+  geometry: { type: string; coordinates: unknown } | null;
+}
+
+export interface V3Common {
+  bbox?: unknown;
+  /** Items per page, up to 1000 (default 1000: fewer requests). */
+  perPage?: number;
+}
+
+export interface V3ImageSearch extends V3Common {
+  startTime?: unknown;
+  endTime?: unknown;
+  usernames?: unknown;
+  userKeys?: unknown;
+  organizationKeys?: unknown;
+  sequenceKeys?: unknown;
+  imageKeys?: unknown;
+  pano?: boolean;
+}
+
+export interface V3DetectionSearch extends V3Common {
+  /** trafficsigns, segmentations, instances */
+  layers?: unknown;
+  values?: unknown;
+  imageKeys?: unknown;
+}
+
+export interface V3MapFeatureSearch extends V3Common {
+  /** trafficsigns, points, lines */
+  layers?: unknown;
+  values?: unknown;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const KEY = /^[A-Za-z0-9_-]{1,64}$/;
+const VALUE = /^[a-z0-9*][a-z0-9_*-]*$/i;
+
+function list(input: unknown, what: string, pattern: RegExp, allowed?: readonly string[]): string | undefined {
+  if (input == null || input === '') return undefined;
+  const items = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : undefined;
+  if (!items || items.some((v) => typeof v !== 'string')) throw new InvalidInputError(`${what}: expected a list or a comma-separated string`);
+  const values = (items as string[]).map((v) => v.trim()).filter(Boolean);
+  for (const v of values) {
+    if (!pattern.test(v) || (allowed && !allowed.includes(v))) {
+      throw new InvalidInputError(`${what}: "${v.slice(0, 60)}" is not valid${allowed ? ` (one of ${allowed.join(', ')})` : ''}`);
+    }
+  }
+  return values.length ? values.join(',') : undefined;
+}
+
+/** One Link-paged walk per box (two when the area crosses the antimeridian). */
+function walkV3(client: MapillaryClient, path: string, common: V3Common, query: Query, options: WalkOptions): PageStream<V3Feature> {
+  const perPage = parsePositiveInt(common.perPage ?? 1000, 'per page', { min: 1, max: 1000 });
+  const boxes = common.bbox == null || common.bbox === '' ? [undefined] : parseArea(common.bbox);
+  const walk = new Walk(options, client.closeSignal);
+  return new PageStream(walk, async function* pages(w: Walk): AsyncGenerator<Page<V3Feature>, void, undefined> {
+    for (const box of boxes) {
+      if (w.full) return;
+      yield* followLink<V3Feature>(client, client.url('v3', path, { ...query, bbox: box && formatBBox(box), per_page: perPage }))(w);
+    }
+  });
+}
+
+/** v3 `GET /images` (legacy). */
+export function v3Images(client: MapillaryClient, params: V3ImageSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+  const time = parseDateRange(params.startTime, params.endTime, 'capture time');
+  return walkV3(client, '/images', params, {
+    start_time: time.start,
+    end_time: time.end,
+    usernames: list(params.usernames, 'usernames', /^[^,\s]{1,64}$/),
+    userkeys: list(params.userKeys, 'user keys', KEY),
+    organization_keys: list(params.organizationKeys, 'organization keys', KEY),
+    sequence_keys: list(params.sequenceKeys, 'sequence keys', KEY),
+    image_keys: list(params.imageKeys, 'image keys', KEY),
+    pano: params.pano,
+  }, options);
+}
+
+/** v3 `GET /image_detections` (legacy); sorted by key, without which paging repeated items. */
+export function v3ImageDetections(client: MapillaryClient, params: V3DetectionSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+  if ((params.bbox == null || params.bbox === '') && (params.imageKeys == null || params.imageKeys === '')) {
+    throw new InvalidInputError('v3 image detections: give an area (bbox) or image keys');
+  }
+  return walkV3(client, '/image_detections', params, {
+    layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'segmentations', 'instances']),
+    values: list(params.values, 'values', VALUE),
+    image_keys: list(params.imageKeys, 'image keys', KEY),
+    sort_by: 'key',
+  }, options);
+}
+
+/** v3 `GET /map_features` (legacy); sorted by key, without which paging repeated items. */
+export function v3MapFeatures(client: MapillaryClient, params: V3MapFeatureSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+  if (params.bbox == null || params.bbox === '') throw new InvalidInputError('v3 map features: an area (bbox) is needed');
+  return walkV3(client, '/map_features', params, {
+    layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'points', 'lines']),
+    values: list(params.values, 'values', VALUE),
+    sort_by: 'key',
+  }, options);
+}

@@ -1,0 +1,165 @@
+import type { MapillaryClient } from '../client';
+import { type BBox, formatBBox } from '../geo/bbox';
+import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
+import { isMapillaryError } from '../transport/errors';
+import { fetchCollection } from './fetch';
+import type { HarvestWarning, Page, Walk } from './walk';
+
+export interface AreaSearch<T> {
+  /** The area, already validated (two boxes when it crosses the antimeridian). */
+  areas: BBox[];
+  /** Items asked for per request (the API's maximum is 2000). */
+  limit: number;
+  /** Largest cell asked for, in square degrees; the API refuses 0.01 and more. */
+  maxCellArea: number;
+  /** A cell is not split below this side length (degrees). */
+  minCellSide: number;
+  concurrency: number;
+  /** The request URL for one cell. */
+  url: (cell: BBox, limit: number) => URL;
+  /** The item's [lon, lat], to give an item on a shared edge to exactly one cell. */
+  locate: (item: T) => readonly number[] | undefined;
+  /** "images", "map features": for warnings. */
+  label: string;
+  /** Applied to each kept item (to drop fields asked for only to place it). */
+  present?: (item: T) => T;
+}
+
+/** Below this many items per request a dense cell is given up and reported. */
+const MIN_LIMIT = 100;
+
+interface Job {
+  cell: BBox;
+  area: BBox;
+}
+
+type Outcome<T> = { split: true } | { split: false; items: T[]; warnings: HarvestWarning[] };
+
+/**
+ * Cells of the areas, depth first: the four children of a split cell are asked for before the
+ * next cell of the grid, so the work list stays small whatever the size of the area.
+ */
+class CellQueue {
+  private readonly stack: Job[] = [];
+  private readonly grids: { area: BBox; cells: Generator<BBox> }[];
+
+  constructor(areas: BBox[], maxCellArea: number) {
+    this.grids = areas.map((area) => ({ area, cells: gridCells(area, maxCellArea).cells() }));
+  }
+
+  next(): Job | undefined {
+    const job = this.stack.pop();
+    if (job) return job;
+    while (this.grids.length > 0) {
+      const grid = this.grids[0]!;
+      const cell = grid.cells.next();
+      if (!cell.done) return { cell: cell.value, area: grid.area };
+      this.grids.shift();
+    }
+    return undefined;
+  }
+
+  split(job: Job): void {
+    for (const cell of splitInFour(job.cell).reverse()) this.stack.push({ cell, area: job.area });
+  }
+}
+
+/**
+ * Pages of a v4 area search (images, map features). Such searches return at most `limit`
+ * items and no cursor, so the area is cut into cells under the area limit; a cell that comes
+ * back full, or is refused as too heavy (code 1), is split in four and asked again, down to
+ * `minCellSide`. Past that it is reported with a warning, never dropped silently. An item on
+ * an edge shared by two cells is kept only by the cell that owns its point, so no memory of
+ * emitted ids is needed. Cells are fetched `concurrency` at a time; one page per cell.
+ */
+export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
+  async function fetchCell(walk: Walk, job: Job): Promise<Outcome<T>> {
+    const canSplit = cellSide(job.cell) / 2 >= search.minCellSide;
+    let limit = search.limit;
+    for (;;) {
+      try {
+        const items: T[] = [];
+        let url: URL | undefined = search.url(job.cell, limit);
+        let first = true;
+        let cut = false;
+        while (url) {
+          const page: { items: T[]; next?: URL } = await fetchCollection<T>(client, walk, url);
+          items.push(...page.items);
+          // A full answer without a cursor may have been cut; one with a cursor is followed.
+          if (first && !page.next && page.items.length >= limit) cut = true;
+          first = false;
+          url = page.next;
+        }
+        if (!cut) return { split: false, items, warnings: [] };
+        if (canSplit) return { split: true };
+        return {
+          split: false,
+          items,
+          warnings: [warning('MAPILLARY_POSSIBLY_TRUNCATED', job.cell,
+            `${search.label} in ${formatBBox(job.cell)} may be incomplete: the API returned its maximum of ${limit} items for a cell that cannot be split further`)],
+        };
+      } catch (error) {
+        if (!isMapillaryError(error) || error.code !== 'MAPILLARY_TOO_MUCH_DATA') throw error;
+        if (canSplit) return { split: true };
+        if (limit > MIN_LIMIT) {
+          limit = Math.max(MIN_LIMIT, Math.floor(limit / 2));
+          continue;
+        }
+        return {
+          split: false,
+          items: [],
+          warnings: [warning('MAPILLARY_CELL_FAILED', job.cell,
+            `${search.label} in ${formatBBox(job.cell)} were not fetched: the API refused even ${limit} items for a cell that cannot be split further`)],
+        };
+      }
+    }
+  }
+
+  function owned(job: Job, items: T[]): T[] {
+    const kept = items.filter((item) => {
+      const point = search.locate(item);
+      if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) return true;
+      return ownsPoint(job.cell, job.area, point[0]!, point[1]!);
+    });
+    return search.present ? kept.map(search.present) : kept;
+  }
+
+  return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
+    const queue = new CellQueue(search.areas, search.maxCellArea);
+    type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
+    const running = new Map<number, Promise<Settled>>();
+    let nextKey = 0;
+    try {
+      for (;;) {
+        while (!walk.full && running.size < search.concurrency) {
+          const job = queue.next();
+          if (!job) break;
+          const key = nextKey++;
+          running.set(key, fetchCell(walk, job).then((outcome) => ({ key, job, outcome }), (error) => ({ key, job, error })));
+        }
+        if (running.size === 0) return;
+        const settled = await Promise.race(running.values());
+        running.delete(settled.key);
+        if (settled.error !== undefined) throw settled.error;
+        const outcome = settled.outcome!;
+        if (outcome.split) {
+          walk.stats.cellsSplit += 1;
+          queue.split(settled.job);
+          continue;
+        }
+        for (const w of outcome.warnings) walk.warn(w);
+        yield walk.page(owned(settled.job, outcome.items), outcome.warnings, settled.job.cell);
+        if (walk.full) return;
+      }
+    } finally {
+      if (running.size > 0) {
+        walk.cancel();
+        await Promise.allSettled(running.values());
+      }
+    }
+  };
+}
+
+function warning(code: HarvestWarning['code'], bbox: BBox, message: string): HarvestWarning {
+  return { code, message, bbox };
+}

@@ -1,0 +1,18 @@
+import type { MapillaryClient } from '../client';
+import { fetchCollection } from './fetch';
+import type { Page, Walk } from './walk';
+
+/**
+ * Pages of a v4 collection, following `paging.next` while the API gives one. The next URL
+ * carries a cursor and no token: credentials are added again (same origin only).
+ */
+export function followNext<T>(client: MapillaryClient, first: URL) {
+  return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
+    let url: URL | undefined = first;
+    while (url && !walk.full) {
+      const { items, next }: { items: T[]; next?: URL } = await fetchCollection<T>(client, walk, url);
+      yield walk.page(items);
+      url = next;
+    }
+  };
+}

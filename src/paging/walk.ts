@@ -1,0 +1,176 @@
+import type { BBox } from '../geo/bbox';
+import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../transport/errors';
+import { linkSignals } from '../transport/signals';
+import type { RetryInfo } from '../transport/types';
+
+/** Something the caller must see although the walk goes on (never silent). */
+export interface HarvestWarning {
+  code: 'MAPILLARY_POSSIBLY_TRUNCATED' | 'MAPILLARY_CELL_FAILED';
+  message: string;
+  bbox?: BBox;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** 0-based number of this page in the walk. */
+  index: number;
+  /** Warnings about this page (for example: its cell may hold more than the API returned). */
+  warnings: HarvestWarning[];
+  /** The cell this page covers, for area searches. */
+  bbox?: BBox;
+}
+
+export interface WalkStats {
+  items: number;
+  pages: number;
+  requests: number;
+  retries: number;
+  cellsSplit: number;
+  warnings: HarvestWarning[];
+  startedAt: number;
+  durationMs: number;
+  /** Why the walk ended; `undefined` while it runs. */
+  ended?: 'complete' | 'max-items' | 'aborted' | 'error';
+}
+
+export interface WalkOptions {
+  /** Stop after this many items (the last page is cut to fit). Default: no item cap. */
+  maxItems?: number;
+  /** Hard ceiling on requests (retries not counted); reaching it with work left is an error. */
+  maxRequests?: number;
+  /** Cells fetched at once by area searches. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+  onWarning?: (warning: HarvestWarning) => void;
+}
+
+export const DEFAULT_MAX_REQUESTS = 10_000;
+
+/**
+ * The state of one walk over pages: its caps, its statistics and the signal that cancels its
+ * in-flight requests when the consumer stops early, aborts, or the walk ends.
+ */
+export class Walk {
+  readonly stats: WalkStats = {
+    items: 0, pages: 0, requests: 0, retries: 0, cellsSplit: 0, warnings: [], startedAt: Date.now(), durationMs: 0,
+  };
+  readonly maxItems: number;
+  readonly maxRequests: number;
+  private readonly link: ReturnType<typeof linkSignals>;
+
+  constructor(readonly options: WalkOptions, clientSignal?: AbortSignal) {
+    this.maxItems = options.maxItems && options.maxItems > 0 ? options.maxItems : Infinity;
+    this.maxRequests = options.maxRequests && options.maxRequests > 0 ? options.maxRequests : DEFAULT_MAX_REQUESTS;
+    this.link = linkSignals(options.signal, clientSignal);
+  }
+
+  get signal(): AbortSignal {
+    return this.link.signal;
+  }
+
+  get full(): boolean {
+    return this.stats.items >= this.maxItems;
+  }
+
+  /** Counts one request, or throws when the ceiling is reached. */
+  countRequest(endpoint: string): void {
+    if (this.signal.aborted) throw new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });
+    if (this.stats.requests >= this.maxRequests) {
+      throw new RequestLimitError(
+        `Mapillary ${endpoint}: stopped at the limit of ${this.maxRequests} requests before the walk was complete; results so far are partial`,
+        { endpoint },
+      );
+    }
+    this.stats.requests += 1;
+  }
+
+  retried(info: RetryInfo): void {
+    this.stats.retries += 1;
+    this.options.onRetry?.(info);
+  }
+
+  warn(warning: HarvestWarning): void {
+    this.stats.warnings.push(warning);
+    this.options.onWarning?.(warning);
+  }
+
+  /** Makes a page of `items`, cut to the item cap, and counts its items (its index is set when it is emitted). */
+  page<T>(items: T[], warnings: HarvestWarning[] = [], bbox?: BBox): Page<T> {
+    const room = this.maxItems - this.stats.items;
+    const kept = items.length > room ? items.slice(0, room) : items;
+    this.stats.items += kept.length;
+    const page: Page<T> = { items: kept, index: -1, warnings };
+    if (bbox) page.bbox = bbox;
+    return page;
+  }
+
+  /** Cancels the walk's requests still in flight. */
+  cancel(): void {
+    this.link.abort();
+  }
+
+  /** Ends the walk: cancels whatever is still in flight and detaches from outer signals. */
+  finish(ended: NonNullable<WalkStats['ended']>): void {
+    if (this.stats.ended === undefined) {
+      this.stats.ended = ended;
+      this.stats.durationMs = Date.now() - this.stats.startedAt;
+    }
+    this.cancel();
+    this.link.dispose();
+  }
+}
+
+/**
+ * An async iterable of pages with live statistics. Iterate it once with `for await`; breaking
+ * out of the loop cancels the requests still in flight.
+ */
+export class PageStream<T> implements AsyncIterable<Page<T>> {
+  private started = false;
+
+  constructor(
+    private readonly walk: Walk,
+    private readonly source: (walk: Walk) => AsyncGenerator<Page<T>, void, undefined>,
+  ) {}
+
+  get stats(): Readonly<WalkStats> {
+    return this.walk.stats;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Page<T>, void, undefined> {
+    if (this.started) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A Mapillary page stream can be iterated only once');
+    this.started = true;
+    const walk = this.walk;
+    let ended: NonNullable<WalkStats['ended']> = 'aborted';
+    try {
+      for await (const page of this.source(walk)) {
+        if (page.items.length > 0 || page.warnings.length > 0) {
+          page.index = walk.stats.pages++;
+          yield page;
+        }
+        if (walk.full) {
+          ended = 'max-items';
+          return;
+        }
+      }
+      ended = 'complete';
+    } catch (error) {
+      ended = walk.signal.aborted && (!isMapillaryError(error) || error.code === 'MAPILLARY_ABORTED') ? 'aborted' : 'error';
+      throw error;
+    } finally {
+      walk.finish(ended);
+    }
+  }
+
+  /** Every item of every page, in order. */
+  async *items(): AsyncGenerator<T, void, undefined> {
+    for await (const page of this) yield* page.items;
+  }
+
+  /** Collects every item (the walk's caps still apply). */
+  async toArray(): Promise<T[]> {
+    const out: T[] = [];
+    for await (const page of this) out.push(...page.items);
+    return out;
+  }
+}
