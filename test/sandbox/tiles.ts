@@ -1,0 +1,95 @@
+/**
+ * Coverage vector tiles (`/tiles/mly1_public/2/{z}/{x}/{y}?access_token=`) and thumbnails.
+ * Zoom 14 tiles hold an `image` layer with one point per image (captured_at, compass_angle,
+ * id, sequence_id, organization_id when set, is_pano); other zooms are empty tiles.
+ */
+import { PbfWriter } from 'pbf';
+import type { Image, World } from './data';
+import { errors, json, type Reply } from './http';
+import type { OAuth } from './oauth';
+import { THUMB_SIZES, thumbSignature } from './entities';
+
+const EXTENT = 4096;
+const IMAGE_ZOOM = 14;
+type Value = string | number | boolean;
+interface PointFeature { id: number; x: number; y: number; tags: number[] }
+
+const zigzag = (n: number): number => (n << 1) ^ (n >> 31);
+
+/** Web Mercator tile coordinates (fractional) of a position. */
+function tileXY(lon: number, lat: number, z: number): [number, number] {
+  const n = 2 ** z;
+  const rad = (lat * Math.PI) / 180;
+  return [((lon + 180) / 360) * n, ((1 - Math.asinh(Math.tan(rad)) / Math.PI) / 2) * n];
+}
+
+function writeValue(value: Value, pbf: PbfWriter): void {
+  if (typeof value === 'string') pbf.writeStringField(1, value);
+  else if (typeof value === 'boolean') pbf.writeBooleanField(7, value);
+  else if (Number.isInteger(value)) pbf.writeVarintField(5, value);
+  else pbf.writeDoubleField(3, value);
+}
+
+function writeFeature(feature: PointFeature, pbf: PbfWriter): void {
+  pbf.writeVarintField(1, feature.id);
+  pbf.writePackedVarint(2, feature.tags);
+  pbf.writeVarintField(3, 1); // Point
+  pbf.writePackedVarint(4, [(1 << 3) | 1, zigzag(feature.x), zigzag(feature.y)]); // MoveTo(1)
+}
+
+/** An MVT with one `image` layer (version 2, extent 4096); no bytes when there are no images. */
+function encodeImageTile(images: Image[], z: number, x: number, y: number): Buffer {
+  if (images.length === 0) return Buffer.alloc(0);
+  const keys = new Map<string, number>();
+  const values = new Map<string, [number, Value]>();
+  const keyIndex = (key: string): number => keys.get(key) ?? keys.set(key, keys.size).size - 1;
+  const valueIndex = (value: Value): number => {
+    const id = `${typeof value}:${value}`;
+    return (values.get(id) ?? values.set(id, [values.size, value]).get(id)!)[0];
+  };
+  const features = images.map((image): PointFeature => {
+    const [fx, fy] = tileXY(...image.geometry.coordinates, z);
+    const properties: Record<string, Value> = {
+      captured_at: image.captured_at, compass_angle: image.compass_angle, id: Number(image.id),
+      sequence_id: image.sequence, is_pano: image.is_pano,
+    };
+    if (image.organization_id !== undefined) properties.organization_id = Number(image.organization_id);
+    const tags = Object.entries(properties).flatMap(([key, value]) => [keyIndex(key), valueIndex(value)]);
+    return { id: Number(image.id), x: Math.round((fx - x) * EXTENT), y: Math.round((fy - y) * EXTENT), tags };
+  });
+  const pbf = new PbfWriter();
+  pbf.writeMessage(3, (layer: { features: PointFeature[] }, out: PbfWriter) => {
+    out.writeVarintField(15, 2);
+    out.writeStringField(1, 'image');
+    for (const feature of layer.features) out.writeMessage(2, writeFeature, feature);
+    for (const key of keys.keys()) out.writeStringField(3, key);
+    for (const [, value] of values.values()) out.writeMessage(4, writeValue, value);
+    out.writeVarintField(5, EXTENT);
+  }, { features });
+  return Buffer.from(pbf.finish());
+}
+
+/** GET /tiles/...: the token must be in the query (a header alone is refused with 403). */
+export function tile(world: World, oauth: OAuth, path: string, query: URLSearchParams): Reply {
+  const match = /^\/mly1_public\/2\/(\d{1,2})\/(\d+)\/(\d+)$/.exec(path);
+  if (!oauth.authenticate(query.get('access_token'))) throw errors.invalidToken(403);
+  const [z, x, y] = match ? match.slice(1).map(Number) : [];
+  if (!match || z > 22 || x >= 2 ** z || y >= 2 ** z) return json(404, { message: 'No such tile' });
+  const inside = z !== IMAGE_ZOOM ? [] : world.images.filter((image) => {
+    const [fx, fy] = tileXY(...image.geometry.coordinates, z);
+    return Math.floor(fx) === x && Math.floor(fy) === y;
+  });
+  return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: encodeImageTile(inside, z, x, y) };
+}
+
+/** A 1x1 grey PNG, served for every thumbnail. */
+const THUMB_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==', 'base64');
+
+/** GET /thumbs/{id}/{size}.png?sig=...: like the CDN, a wrong signature is refused. */
+export function thumbnail(world: World, path: string, query: URLSearchParams): Reply {
+  const [, id, size] = /^\/(\d+)\/(\w+)\.png$/.exec(path) ?? [];
+  if (!id || !world.image(id) || !THUMB_SIZES.includes(size)) return { status: 404, body: 'Not found' };
+  if (query.get('sig') !== thumbSignature(id, size)) return { status: 403, body: 'URL signature mismatch' };
+  return { status: 200, headers: { 'Content-Type': 'image/png', 'Cache-Control': 'max-age=3600' }, body: THUMB_PNG };
+}
