@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { needsRefresh } from '../../src/auth/oauth';
+import { MapillaryClient } from '../../src/client';
+import { SANDBOX_CREDENTIALS } from '../sandbox/data';
+import { type Sandbox, startSandbox } from '../sandbox/server';
+import { requestsTo, sandboxClient } from './setup';
+
+/** Approves at the sandbox's /connect page as a browser would, and returns the redirect. */
+async function approve(sandbox: Sandbox, authorizeUrl: string): Promise<URL> {
+  const page = await fetch(authorizeUrl);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const form = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+  const fields = new URLSearchParams();
+  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
+  fields.set('decision', 'approve');
+  const answer = await fetch(new URL(form, sandbox.origin), { method: 'POST', body: fields, redirect: 'manual' });
+  assert.equal(answer.status, 302);
+  return new URL(answer.headers.get('location')!);
+}
+
+describe('OAuth helpers against the sandbox', () => {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await startSandbox();
+  });
+  after(async () => {
+    await sandbox.close();
+  });
+
+  it('builds the v4 code-flow and v3 implicit-flow authorize URLs', async () => {
+    const client = sandboxClient(sandbox);
+    const v4 = new URL(client.authorizeUrl({ redirectUri: 'http://127.0.0.1:1880/mapillary/callback', state: 's1' }));
+    assert.equal(v4.origin + v4.pathname, sandbox.authorizeUrl);
+    assert.deepEqual(Object.fromEntries(v4.searchParams), {
+      client_id: '4242', response_type: 'code', scope: 'read', state: 's1', redirect_uri: 'http://127.0.0.1:1880/mapillary/callback',
+    });
+    const v3 = new URL(client.authorizeUrl({ redirectUri: 'http://x/cb', state: 's2', apiVersion: 'v3' }));
+    assert.equal(v3.searchParams.get('response_type'), 'token');
+    assert.equal(v3.searchParams.get('scope'), 'private:read');
+    await client.close();
+  });
+
+  it('exchanges a code, uses the user token, refreshes it; the secret travels only in a POST header', async () => {
+    const client = sandboxClient(sandbox);
+    try {
+      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'xyz' }));
+      assert.equal(redirect.searchParams.get('state'), 'xyz');
+      const code = redirect.searchParams.get('code')!;
+      const tokens = await client.exchangeCode(code, 'http://127.0.0.1:9/cb');
+      assert.ok(tokens.accessToken.length > 10);
+      assert.equal(tokens.tokenType, 'bearer');
+      assert.ok(tokens.expiresAt! > Date.now() + 24 * 3600 * 1000);
+      assert.equal(client.hasUserToken, true);
+      assert.deepEqual(await client.me(), { id: (await client.me()).id, username: SANDBOX_CREDENTIALS.username });
+
+      const refreshed = await client.refreshUserToken();
+      assert.notEqual(refreshed.accessToken, tokens.accessToken);
+      assert.equal((await client.me()).username, SANDBOX_CREDENTIALS.username);
+
+      const posts = requestsTo(sandbox, '/token');
+      assert.equal(posts.length, 2);
+      for (const post of posts) {
+        assert.equal(post.method, 'POST');
+        assert.equal(post.headers.authorization, `OAuth ${SANDBOX_CREDENTIALS.clientSecret}`);
+        assert.ok(!post.url.includes('secret') && !post.url.includes('MLY'));
+      }
+      assert.ok(sandbox.requests.every((r) => !r.url.includes(encodeURIComponent(SANDBOX_CREDENTIALS.clientSecret)) && !r.url.includes(SANDBOX_CREDENTIALS.clientSecret)));
+      assert.equal(new URLSearchParams(posts[0]!.body).get('grant_type'), 'authorization_code');
+      assert.equal(new URLSearchParams(posts[1]!.body).get('refresh_token'), tokens.accessToken);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('does not retry the token POST when the server answered, and reports a wrong secret as MAPILLARY_AUTH', async () => {
+    const client = sandboxClient(sandbox, { clientSecret: 'MLY|4242|wrong-secret' });
+    try {
+      sandbox.resetLog();
+      await assert.rejects(client.exchangeCode('whatever'), { code: 'MAPILLARY_AUTH' });
+      sandbox.inject({ kind: '5xx', path: '/token' });
+      await assert.rejects(client.exchangeCode('whatever'), { code: 'MAPILLARY_HTTP' });
+      assert.equal(requestsTo(sandbox, '/token').length, 2, 'one POST each, no retry');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a used code is refused', async () => {
+    const client = sandboxClient(sandbox);
+    try {
+      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'a' }));
+      const code = redirect.searchParams.get('code')!;
+      await client.exchangeCode(code);
+      const second = new MapillaryClient(sandboxOptions(sandbox));
+      await assert.rejects(second.exchangeCode(code), { code: 'MAPILLARY_BAD_REQUEST' });
+      await second.close();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('says when a token is due for refresh', () => {
+    const now = Date.parse('2026-11-24T00:00:00Z');
+    assert.equal(needsRefresh(undefined, now), false);
+    assert.equal(needsRefresh(now + 30 * 86400_000, now), false);
+    assert.equal(needsRefresh(now + 6 * 86400_000, now), true);
+    assert.equal(needsRefresh(now - 1, now), true);
+  });
+});
+
+function sandboxOptions(sandbox: Sandbox) {
+  return {
+    clientId: SANDBOX_CREDENTIALS.clientId,
+    clientSecret: SANDBOX_CREDENTIALS.clientSecret,
+    baseUrls: { graph: sandbox.graphUrl, token: sandbox.tokenUrl, authorize: sandbox.authorizeUrl },
+  };
+}
