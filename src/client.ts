@@ -63,8 +63,8 @@ export interface MapillaryClientOptions extends Credentials {
   requestsPerMinute?: number;
   /** Cells fetched at once by area searches, unless a call says otherwise. Default 4. */
   concurrency?: number;
-  /** Proxy: a URL, or `'env'` to honour HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
-  proxy?: string;
+  /** Proxy: a URL, `{ url, noProxy }`, or `'env'` to honour HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+  proxy?: string | { url: string; noProxy?: string[] };
   /** Use this dispatcher instead of creating one (it is then not closed by `close()`). */
   dispatcher?: Dispatcher;
   /** Told of every retry of every call. */
@@ -165,14 +165,14 @@ export class MapillaryClient {
     return searchMapFeatures(this, params, options);
   }
 
-  /** Detections of an image. */
-  imageDetections(imageId: unknown, fields?: unknown, options?: WalkOptions): PageStream<GraphItem> {
-    return detections(this, imageId, fields, options);
+  /** Detections of an image, or of several images one after the other (a page names its image). */
+  imageDetections(imageIds: unknown, fields?: unknown, options?: WalkOptions): PageStream<GraphItem> {
+    return detections(this, imageIds, fields, options);
   }
 
-  /** Detections that make up a map feature. */
-  mapFeatureDetections(mapFeatureId: unknown, fields?: unknown, options?: WalkOptions): PageStream<GraphItem> {
-    return detections(this, mapFeatureId, fields, options);
+  /** Detections that make up a map feature, or several (a page names its map feature). */
+  mapFeatureDetections(mapFeatureIds: unknown, fields?: unknown, options?: WalkOptions): PageStream<GraphItem> {
+    return detections(this, mapFeatureIds, fields, options);
   }
 
   getImage(id: unknown, fields?: unknown, call?: CallOptions): Promise<GraphItem> {
@@ -384,9 +384,12 @@ function normaliseBaseUrls(overrides: Partial<BaseUrls> = {}): BaseUrls {
   return out;
 }
 
-function createDispatcher(proxy: string | undefined, timeoutMs: number): Dispatcher {
+function createDispatcher(proxy: MapillaryClientOptions['proxy'], timeoutMs: number): Dispatcher {
   const common = { keepAliveTimeout: 10_000, connect: { timeout: Math.min(timeoutMs, 30_000) } };
   if (proxy === 'env') return new EnvHttpProxyAgent(common);
-  if (proxy) return new ProxyAgent({ uri: proxy, ...common });
+  if (typeof proxy === 'string' && proxy) return new ProxyAgent({ uri: proxy, ...common });
+  if (typeof proxy === 'object' && proxy.url) {
+    return new EnvHttpProxyAgent({ ...common, httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: (proxy.noProxy ?? []).join(',') });
+  }
   return new Agent(common);
 }

@@ -2,7 +2,7 @@ import type { MapillaryClient } from '../client';
 import { type BBox, formatBBox, parseArea } from '../geo/bbox';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
-import { PageStream, Walk, type WalkOptions } from '../paging/walk';
+import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { InvalidInputError, MalformedResponseError } from '../transport/errors';
 import type { CallOptions } from '../transport/types';
 import { parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../validate';
@@ -157,12 +157,23 @@ export function searchMapFeatures(client: MapillaryClient, params: MapFeatureSea
   return search(client, '/map_features', 'map features', params.bbox, query, fields, params, options);
 }
 
-/** `GET /{id}/detections` of an image or a map feature; follows `paging.next`. */
-export function detections(client: MapillaryClient, id: unknown, fields: unknown, options: WalkOptions = {}): PageStream<GraphItem> {
-  const entity = parseId(id, 'image or map feature id');
-  const list = parseFields(fields, DEFAULT_DETECTION_FIELDS, 'detection fields');
+/**
+ * `GET /{id}/detections` of images or map features, one after the other in one walk (caps and
+ * statistics shared); follows `paging.next`. Each page names its image or map feature.
+ */
+export function detections(client: MapillaryClient, ids: unknown, fields: unknown, options: WalkOptions = {}): PageStream<GraphItem> {
+  const keys = Array.isArray(ids) ? ids.map((id, i) => parseId(id, `id (item ${i + 1})`)) : [parseId(ids, 'image or map feature id')];
+  const query = { fields: fieldsQuery(parseFields(fields, DEFAULT_DETECTION_FIELDS, 'detection fields')) };
   const walk = new Walk(options, client.closeSignal);
-  return new PageStream(walk, followNext<GraphItem>(client, client.url('graph', `/${entity}/detections`, { fields: fieldsQuery(list) })));
+  return new PageStream(walk, async function* pages(w: Walk): AsyncGenerator<Page<GraphItem>, void, undefined> {
+    for (const key of keys) {
+      if (w.full) return;
+      for await (const page of followNext<GraphItem>(client, client.url('graph', `/${key}/detections`, query))(w)) {
+        page.source = key;
+        yield page;
+      }
+    }
+  });
 }
 
 /** `GET /{id}`: one image or map feature. */

@@ -18,6 +18,8 @@ export interface Page<T> {
   warnings: HarvestWarning[];
   /** The cell this page covers, for area searches. */
   bbox?: BBox;
+  /** The image or map feature whose detections these are, for detection walks. */
+  source?: string;
 }
 
 export interface WalkStats {
