@@ -1,0 +1,93 @@
+import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
+import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
+import type { Node, NodeAPI, NodeDef } from './shared/red';
+
+export interface ConfigDef extends NodeDef {
+  apiVersion?: string;
+  graphUrl?: string;
+  v3Url?: string;
+  tilesUrl?: string;
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  timeout?: string | number;
+  concurrency?: string | number;
+  requestsPerMinute?: string | number;
+  proxy?: string;
+}
+
+/** What flow nodes see of a `mapillary-config` node. */
+export interface MapillaryConfigNode extends Node {
+  apiVersion: 'v4' | 'v3';
+  /** The shared client, or the reason there is none (bad settings). */
+  client?: MapillaryClient;
+  configError?: MapillaryError;
+}
+
+interface ProxyNode { url?: string; noproxy?: string[]; credentials?: { username?: string; password?: string } }
+
+const CREDENTIALS = {
+  clientId: { type: 'text' },
+  clientToken: { type: 'password' },
+  clientSecret: { type: 'password' },
+  userToken: { type: 'password' },
+  userTokenExpiresAt: { type: 'text' },
+} as const;
+
+/** A number setting, or `fallback` when empty. */
+function num(value: unknown, fallback: number, what: string): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidInputError(`Mapillary settings: ${what} must be a number; got ${String(value).slice(0, 40)}`);
+  return n;
+}
+
+export = function register(RED: NodeAPI): void {
+  /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
+  function fromEnv(node: Node, value: string | undefined): string | undefined {
+    const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value?.trim() ?? '');
+    return match ? String(RED.util.evaluateNodeProperty(match[1], 'env', node, null) ?? '') : value;
+  }
+
+  function proxyOption(def: ConfigDef): MapillaryClientOptions['proxy'] {
+    const proxyNode = def.proxy ? (RED.nodes.getNode(def.proxy) as ProxyNode | null) : null;
+    if (!proxyNode?.url) return 'env';
+    const url = new URL(proxyNode.url);
+    if (proxyNode.credentials?.username) {
+      url.username = encodeURIComponent(proxyNode.credentials.username);
+      url.password = encodeURIComponent(proxyNode.credentials.password ?? '');
+    }
+    return { url: url.href, noProxy: proxyNode.noproxy ?? [] };
+  }
+
+  function MapillaryConfig(this: MapillaryConfigNode, def: ConfigDef): void {
+    RED.nodes.createNode(this, def);
+    this.apiVersion = def.apiVersion === 'v3' ? 'v3' : 'v4';
+    const creds = this.credentials ?? {};
+    const expiresAt = Number(fromEnv(this, creds.userTokenExpiresAt));
+    try {
+      this.client = new MapillaryClient({
+        clientId: fromEnv(this, creds.clientId),
+        clientToken: fromEnv(this, creds.clientToken),
+        clientSecret: fromEnv(this, creds.clientSecret),
+        userToken: fromEnv(this, creds.userToken),
+        userTokenExpiresAt: Number.isFinite(expiresAt) && expiresAt > 0 ? expiresAt : undefined,
+        baseUrls: { graph: def.graphUrl, v3: def.v3Url, tiles: def.tilesUrl, authorize: def.authorizeUrl, token: def.tokenUrl },
+        timeoutMs: num(def.timeout, 30, 'timeout') * 1000,
+        concurrency: num(def.concurrency, 4, 'concurrency'),
+        requestsPerMinute: num(def.requestsPerMinute, 6000, 'requests per minute'),
+        proxy: proxyOption(def),
+      });
+    } catch (error) {
+      this.configError = error instanceof InvalidInputError ? error : new InvalidInputError(RED._('mapillary-config.errors.settings'));
+      this.error(RED._('mapillary-config.errors.invalid', { message: this.configError.message }));
+    }
+    this.on('close', (_removed, done) => {
+      const client = this.client;
+      this.client = undefined;
+      if (client) client.close().then(done, done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('mapillary-config', MapillaryConfig, { credentials: CREDENTIALS });
+};

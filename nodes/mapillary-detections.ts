@@ -1,0 +1,70 @@
+import type { MapillaryClient } from '../src/client';
+import { decodeDetectionGeometry } from '../src/geo/detection-geometry';
+import { InvalidInputError } from '../src/transport/errors';
+import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { fieldList, filters, looksLikeArea, resolveArea } from './shared/inputs';
+import type { Node, NodeAPI, NodeMessage } from './shared/red';
+
+type Size = { width: number; height: number };
+interface Item { id?: unknown; width?: unknown; height?: unknown; properties?: { key?: unknown }; geometry?: unknown; image?: { id?: string } }
+
+/** Ids (or v3 keys) from an id, an item of the images / map features nodes, or an array of them; sizes when items carry them. */
+function targets(value: unknown, v3: boolean): { ids: string[]; sizes: Map<string, Size> } {
+  const list = Array.isArray(value) ? value
+    : typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean)
+    : value === undefined || value === null ? [] : [value];
+  const sizes = new Map<string, Size>();
+  const ids = list.map((entry, i) => {
+    if (typeof entry === 'string' || typeof entry === 'number') return String(entry).trim();
+    const item = entry as Item;
+    const id = v3 ? item?.properties?.key : item?.id;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new InvalidInputError(`detections input (item ${i + 1}): expected an id or an item with ${v3 ? 'properties.key' : 'an id'}`);
+    if (typeof item.width === 'number' && typeof item.height === 'number') sizes.set(String(id), { width: item.width, height: item.height });
+    return String(id);
+  });
+  return { ids, sizes };
+}
+
+/** Adds `polygon` (normalised, and in pixels when the image size is known or fetched) to each detection. */
+async function decode(client: MapillaryClient, items: Item[], sizes: Map<string, Size> | undefined, signal?: AbortSignal): Promise<void> {
+  if (sizes) {
+    const missing = [...new Set(items.map((d) => d.image?.id).filter((id): id is string => !!id && !sizes.has(id)))];
+    if (missing.length) {
+      for (const image of await client.getImages(missing, 'width,height', { signal })) {
+        if (typeof image.width === 'number' && typeof image.height === 'number') sizes.set(image.id, { width: image.width, height: image.height });
+      }
+    }
+  }
+  for (const item of items) {
+    if (typeof item.geometry !== 'string') continue;
+    const size = sizes && item.image?.id ? sizes.get(item.image.id) : undefined;
+    (item as Record<string, unknown>).polygon = await decodeDetectionGeometry(item.geometry, size);
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  function MapillaryDetections(this: Node, def: FlowNodeDef): void {
+    RED.nodes.createNode(this, def);
+    runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
+      const source = RED.util.evaluateNodeProperty(def.source || 'payload', (def.sourceType as string) || 'msg', this, msg);
+      // In v3 mode the area may come in msg.payload too: an area is not a list of image keys.
+      const { ids, sizes } = targets(apiVersion === 'v3' && looksLikeArea(source) ? undefined : source, apiVersion === 'v3');
+      if (apiVersion === 'v3') {
+        const f = filters(def, msg, ['layers', 'values'] as const);
+        const bbox = resolveArea(RED, this, def, msg as NodeMessage);
+        return client.v3.imageDetections({ bbox, imageKeys: ids.length ? ids : undefined, layers: f.layers, values: f.values }, walk);
+      }
+      if (ids.length === 0) throw new InvalidInputError('detections: no image or map feature id in the input');
+      const geometry = def.geometry === 'pixels' || def.geometry === 'normalized' ? def.geometry : 'raw';
+      let fields = fieldList(def.fields);
+      if (geometry !== 'raw') {
+        const list = typeof fields === 'string' ? fields.split(',') : (fields as string[] | undefined) ?? ['id', 'value', 'created_at', 'geometry', 'image'];
+        fields = [...new Set([...list.map((x) => x.trim()), 'geometry', 'image'])];
+      }
+      const stream = client.imageDetections(ids, fields, walk);
+      if (geometry === 'raw') return stream;
+      return { stream, prepare: (page) => decode(client, page.items as Item[], geometry === 'pixels' ? sizes : undefined, walk.signal) };
+    });
+  }
+  RED.nodes.registerType('mapillary-detections', MapillaryDetections);
+};

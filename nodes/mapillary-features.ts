@@ -1,0 +1,21 @@
+import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { fieldList, filters, resolveArea } from './shared/inputs';
+import type { Node, NodeAPI } from './shared/red';
+
+const FILTERS = ['objectValues', 'layers', 'startFirstSeenAt', 'endFirstSeenAt', 'startLastSeenAt', 'endLastSeenAt'] as const;
+
+export = function register(RED: NodeAPI): void {
+  function MapillaryFeatures(this: Node, def: FlowNodeDef): void {
+    RED.nodes.createNode(this, def);
+    runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
+      const bbox = resolveArea(RED, this, def, msg);
+      const f = filters(def, msg, FILTERS);
+      if (apiVersion === 'v3') return client.v3.mapFeatures({ bbox, layers: f.layers, values: f.objectValues }, walk);
+      return client.searchMapFeatures({
+        bbox, objectValues: f.objectValues, startFirstSeenAt: f.startFirstSeenAt, endFirstSeenAt: f.endFirstSeenAt,
+        startLastSeenAt: f.startLastSeenAt, endLastSeenAt: f.endLastSeenAt, fields: fieldList(def.fields),
+      }, walk);
+    });
+  }
+  RED.nodes.registerType('mapillary-features', MapillaryFeatures);
+};

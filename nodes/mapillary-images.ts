@@ -1,0 +1,28 @@
+import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { fieldList, filters, optionalBoolean, resolveArea } from './shared/inputs';
+import type { Node, NodeAPI } from './shared/red';
+
+const FILTERS = ['startCapturedAt', 'endCapturedAt', 'creatorUsername', 'isPano', 'make', 'model', 'organizationId', 'sequenceId'] as const;
+
+export = function register(RED: NodeAPI): void {
+  function MapillaryImages(this: Node, def: FlowNodeDef): void {
+    RED.nodes.createNode(this, def);
+    runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
+      const bbox = resolveArea(RED, this, def, msg);
+      const f = filters(def, msg, FILTERS);
+      const isPano = optionalBoolean(f.isPano, 'panorama');
+      if (apiVersion === 'v3') {
+        return client.v3.images({
+          bbox, startTime: f.startCapturedAt, endTime: f.endCapturedAt, usernames: f.creatorUsername,
+          organizationKeys: f.organizationId, sequenceKeys: f.sequenceId, pano: isPano,
+        }, walk);
+      }
+      return client.searchImages({
+        bbox, startCapturedAt: f.startCapturedAt, endCapturedAt: f.endCapturedAt, creatorUsername: f.creatorUsername as string | undefined,
+        isPano, make: f.make as string | undefined, model: f.model as string | undefined, organizationId: f.organizationId,
+        sequenceIds: f.sequenceId, fields: fieldList(def.fields),
+      }, walk);
+    });
+  }
+  RED.nodes.registerType('mapillary-images', MapillaryImages);
+};

@@ -1,0 +1,53 @@
+import { InvalidInputError } from '../../src/transport/errors';
+import { setting } from './harvest';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
+
+const GEOJSON_TYPES = new Set(['Feature', 'FeatureCollection', 'Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection']);
+
+/** Whether a payload looks like an area (so an inject timestamp is not taken for one). */
+export function looksLikeArea(value: unknown): boolean {
+  if (typeof value === 'string') return /^\s*\[?\s*-?[\d.]+\s*(,\s*-?[\d.]+\s*){3}\]?\s*$/.test(value) || /^\s*\{/.test(value);
+  if (Array.isArray(value)) return value.length === 4;
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return Array.isArray(record.bbox) || GEOJSON_TYPES.has(String(record.type));
+  }
+  return false;
+}
+
+/**
+ * The area of a search: the node's Area field (a TypedInput), or, when it is left empty,
+ * `msg.bbox` or a bbox / GeoJSON in `msg.payload`. `undefined` when there is none.
+ */
+export function resolveArea(RED: NodeAPI, node: Node, def: NodeDef, msg: NodeMessage): unknown {
+  const value = typeof def.bbox === 'string' ? def.bbox.trim() : def.bbox;
+  const type = typeof def.bboxType === 'string' && def.bboxType ? def.bboxType : 'str';
+  if (value !== '' && value !== undefined) {
+    const area = RED.util.evaluateNodeProperty(value, type, node, msg);
+    if (area === undefined || area === null || area === '') throw new InvalidInputError(`area: ${type}.${String(value)} is empty`);
+    return area;
+  }
+  if (msg.bbox !== undefined && msg.bbox !== null && msg.bbox !== '') return msg.bbox;
+  return looksLikeArea(msg.payload) ? msg.payload : undefined;
+}
+
+/** A filter setting of the node, or the same-named `msg` property when the node leaves it empty. */
+export function filters<K extends string>(def: NodeDef, msg: NodeMessage, keys: readonly K[]): Record<K, unknown> {
+  const out = {} as Record<K, unknown>;
+  for (const key of keys) out[key] = setting(typeof def[key] === 'string' ? (def[key] as string).trim() : def[key], msg[key]);
+  return out;
+}
+
+/** "true" / "false" / "" (any) from a select, or a boolean from msg. */
+export function optionalBoolean(value: unknown, what: string): boolean | undefined {
+  if (value === undefined || value === null || value === '' || value === 'any') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new InvalidInputError(`${what}: expected true or false; got ${String(value).slice(0, 40)}`);
+}
+
+/** Field names chosen in the editor's checklist (array) or typed (comma string); empty = defaults. */
+export function fieldList(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? value : undefined;
+  return typeof value === 'string' && value.trim() ? value : undefined;
+}

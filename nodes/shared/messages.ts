@@ -1,0 +1,104 @@
+import type { Page, WalkStats } from '../../src/paging/walk';
+import type { MapillaryError } from '../../src/transport/errors';
+import type { NodeAPI, NodeMessage, Send } from './red';
+
+export type OutputMode = 'page' | 'item';
+export type Format = 'json' | 'geojson';
+
+export interface Feature {
+  type: 'Feature';
+  id?: string;
+  geometry: unknown;
+  properties: Record<string, unknown>;
+}
+
+/** An API item as a GeoJSON Feature: v3 items already are; v4 items carry `geometry` and fields. */
+export function toFeature(item: unknown): Feature {
+  const record = item as Record<string, unknown>;
+  if (record?.type === 'Feature') return record as unknown as Feature;
+  const { id, geometry, ...properties } = record;
+  const image = properties.image as { geometry?: unknown } | undefined;
+  return {
+    type: 'Feature',
+    ...(id === undefined ? {} : { id: String(id) }),
+    // A detection has no point of its own: it is placed at its image.
+    geometry: geometry && typeof geometry === 'object' ? geometry : image?.geometry ?? null,
+    properties,
+  };
+}
+
+export interface Summary {
+  items: number;
+  pages: number;
+  requests: number;
+  retries: number;
+  cellsSplit: number;
+  warnings: { code: string; message: string; bbox?: readonly number[] }[];
+  durationMs: number;
+  ended: NonNullable<WalkStats['ended']>;
+  error?: Record<string, unknown>;
+}
+
+/**
+ * Turns pages into messages for the first output: one message per page (`payload` = array or
+ * FeatureCollection), or one per item with `msg.parts` so a Join node in automatic mode rebuilds
+ * the set. In item mode the last item is held back until the walk ends, so that it can carry
+ * `parts.count`; a walk that fails sends it without a count (the set is not complete).
+ */
+export class Shaper {
+  private held?: NodeMessage;
+  private index = 0;
+  private readonly partsId: string;
+
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly msg: NodeMessage,
+    private readonly mode: OutputMode,
+    private readonly format: Format,
+    private readonly send: Send,
+  ) {
+    this.partsId = `${msg._msgid ?? 'mapillary'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  page(page: Page<unknown>, meta: Record<string, unknown> = {}): void {
+    const info = { page: page.index, ...(page.bbox ? { bbox: page.bbox } : {}), ...(page.warnings.length ? { warnings: page.warnings } : {}), ...meta };
+    if (this.mode === 'page') {
+      const out = this.RED.util.cloneMessage(this.msg);
+      out.payload = this.format === 'geojson' ? { type: 'FeatureCollection', features: page.items.map(toFeature) } : page.items;
+      out.mapillary = info;
+      this.send([out, null]);
+      return;
+    }
+    for (const item of page.items) {
+      if (this.held) this.send([this.held, null]);
+      const out = this.RED.util.cloneMessage(this.msg);
+      out.payload = this.format === 'geojson' ? toFeature(item) : item;
+      out.mapillary = info;
+      out.parts = { id: this.partsId, index: this.index++, type: 'array', len: 1, ...(this.msg.parts ? { parts: this.msg.parts } : {}) };
+      this.held = out;
+    }
+  }
+
+  /** Sends the item held back; with the total as `parts.count` when the walk is complete. */
+  finish(complete: boolean): void {
+    if (!this.held) return;
+    if (complete && this.held.parts) this.held.parts.count = this.index;
+    this.send([this.held, null]);
+    this.held = undefined;
+  }
+}
+
+export function summarise(stats: Readonly<WalkStats>, ended: Summary['ended'], error?: MapillaryError): Summary {
+  const summary: Summary = {
+    items: stats.items,
+    pages: stats.pages,
+    requests: stats.requests,
+    retries: stats.retries,
+    cellsSplit: stats.cellsSplit,
+    warnings: stats.warnings.map((w) => ({ code: w.code, message: w.message, ...(w.bbox ? { bbox: w.bbox } : {}) })),
+    durationMs: Date.now() - stats.startedAt,
+    ended,
+  };
+  if (error) summary.error = error.toJSON();
+  return summary;
+}

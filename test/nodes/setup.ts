@@ -1,0 +1,80 @@
+import { dirname, join } from 'node:path';
+import type { Sandbox } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../sandbox/data';
+
+/** Which Node-RED runs the node tests: 4.1 by default, 5.0 with NODE_RED_LINE=5. */
+export const runtimePackage = process.env.NODE_RED_LINE === '5' ? 'node-red-5' : 'node-red';
+const runtimeDir = dirname(require.resolve(`${runtimePackage}/package.json`));
+export const runtimeVersion: string = require(`${runtimePackage}/package.json`).version;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require('node-red-node-test-helper') as TestHelper;
+helper.init(require.resolve(runtimePackage));
+
+/** Node-RED's own Join node (in 17-split.js), from the runtime under test. */
+export const splitJoinNodes = require(join(dirname(require.resolve('@node-red/nodes/package.json', { paths: [runtimeDir] })), 'core', 'sequence', '17-split.js'));
+
+// The compiled nodes, as Node-RED loads them (`npm test` builds first).
+const dist = join(__dirname, '..', '..', 'dist', 'nodes');
+export const configNode = require(join(dist, 'mapillary-config.js'));
+export const imagesNode = require(join(dist, 'mapillary-images.js'));
+export const detectionsNode = require(join(dist, 'mapillary-detections.js'));
+export const featuresNode = require(join(dist, 'mapillary-features.js'));
+export const allNodes = [configNode, imagesNode, detectionsNode, featuresNode];
+
+export interface TestNode {
+  id: string;
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, listener: (arg: any) => void): void;
+  status: { args: any[][] };
+  warn: { args: any[][] };
+  [key: string]: any;
+}
+
+export interface TestHelper {
+  init(path: string): void;
+  load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  startServer(done?: () => void): Promise<void>;
+  stopServer(done?: () => void): Promise<void>;
+}
+
+/** A config node pointed at the sandbox, and its credentials. */
+export function sandboxConfig(sandbox: Sandbox, apiVersion: 'v4' | 'v3' = 'v4', extra: Record<string, unknown> = {}) {
+  return {
+    node: {
+      id: 'cfg', type: 'mapillary-config', name: 'sandbox', apiVersion,
+      graphUrl: sandbox.graphUrl, v3Url: sandbox.v3Url, tilesUrl: sandbox.tilesUrl,
+      authorizeUrl: sandbox.authorizeUrl, tokenUrl: sandbox.tokenUrl,
+      timeout: 10, concurrency: 4, requestsPerMinute: 0, ...extra,
+    },
+    credentials: {
+      cfg: { clientId: SANDBOX_CREDENTIALS.clientId, clientToken: SANDBOX_CREDENTIALS.clientToken, clientSecret: SANDBOX_CREDENTIALS.clientSecret },
+    },
+  };
+}
+
+export interface Run {
+  out: Record<string, any>[];
+  done: Record<string, any>;
+}
+
+/** Messages reaching helper node `outId` until one reaches `doneId`. */
+export function collect(outId = 'out', doneId = 'done', timeoutMs = 20_000): Promise<Run> {
+  const out: Record<string, any>[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no completion message within ${timeoutMs} ms (${out.length} messages)`)), timeoutMs);
+    helper.getNode(outId).on('input', (msg: Record<string, any>) => out.push(msg));
+    helper.getNode(doneId).on('input', (msg: Record<string, any>) => {
+      clearTimeout(timer);
+      // Let messages already sent on output 1 arrive first.
+      setImmediate(() => resolve({ out, done: msg }));
+    });
+  });
+}
+
+/** The texts the node showed as status, in order. */
+export function statusTexts(node: TestNode): string[] {
+  return node.status.args.map((a) => (a[0] && a[0].text) || '').filter(Boolean);
+}
