@@ -33,10 +33,16 @@ const CREDENTIALS = {
   userTokenExpiresAt: { type: 'text' },
 } as const;
 
+/** A setting still of the form `${VAR}` names an environment variable that is not set: empty. */
+function unsetEnv(value: unknown): string | undefined {
+  return typeof value === 'string' && !/^\$\{\S+\}$/.test(value.trim()) ? value : undefined;
+}
+
 /** A number setting, or `fallback` when empty. */
 function num(value: unknown, fallback: number, what: string): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = Number(value);
+  const given = typeof value === 'string' ? unsetEnv(value)?.trim() : value;
+  if (given === undefined || given === null || given === '') return fallback;
+  const n = Number(given);
   if (!Number.isFinite(n) || n < 0) throw new InvalidInputError(`Mapillary settings: ${what} must be a number; got ${String(value).slice(0, 40)}`);
   return n;
 }
@@ -71,7 +77,10 @@ export = function register(RED: NodeAPI): void {
         clientSecret: fromEnv(this, creds.clientSecret),
         userToken: fromEnv(this, creds.userToken),
         userTokenExpiresAt: Number.isFinite(expiresAt) && expiresAt > 0 ? expiresAt : undefined,
-        baseUrls: { graph: def.graphUrl, v3: def.v3Url, tiles: def.tilesUrl, authorize: def.authorizeUrl, token: def.tokenUrl },
+        baseUrls: {
+          graph: unsetEnv(def.graphUrl), v3: unsetEnv(def.v3Url), tiles: unsetEnv(def.tilesUrl),
+          authorize: unsetEnv(def.authorizeUrl), token: unsetEnv(def.tokenUrl),
+        },
         timeoutMs: num(def.timeout, 30, 'timeout') * 1000,
         concurrency: num(def.concurrency, 4, 'concurrency'),
         requestsPerMinute: num(def.requestsPerMinute, 6000, 'requests per minute'),
