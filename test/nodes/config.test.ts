@@ -61,6 +61,16 @@ describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
     assert.match(done.payload.error.message, /base URL/);
   });
 
+  it('falls back to Mapillary hosts when a ${VAR} setting names an unset variable', async () => {
+    const config = sandboxConfig(sandbox, 'v4', { graphUrl: '${MLY_TEST_UNSET_GRAPH}', timeout: '${MLY_TEST_UNSET_TIMEOUT}' });
+    await helper.load(allNodes, [config.node, images, ...sinks], config.credentials);
+    const cfg = helper.getNode('cfg');
+    assert.equal(cfg.configError, undefined);
+    assert.equal(cfg.client.baseUrls.graph, 'https://graph.mapillary.com');
+    assert.equal(cfg.client.baseUrls.v3, sandbox.v3Url);
+    assert.equal(cfg.client.timeoutMs, 30_000);
+  });
+
   it('reports a missing config node as a coded error', async () => {
     await helper.load(allNodes, [{ ...images, mapillary: '' }, ...sinks]);
     const run = collect();
