@@ -1,6 +1,7 @@
 import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
 import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
 import type { Node, NodeAPI, NodeDef } from './shared/red';
+import { formatExpiry, isEnvReference, parseExpiry, rememberUserToken, TokenStore } from './shared/user-tokens';
 
 export interface ConfigDef extends NodeDef {
   apiVersion?: string;
@@ -48,6 +49,8 @@ function num(value: unknown, fallback: number, what: string): number {
 }
 
 export = function register(RED: NodeAPI): void {
+  const store = new TokenStore(RED);
+
   /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
   function fromEnv(node: Node, value: string | undefined): string | undefined {
     const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value?.trim() ?? '');
@@ -69,14 +72,28 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     this.apiVersion = def.apiVersion === 'v3' ? 'v3' : 'v4';
     const creds = this.credentials ?? {};
-    const expiresAt = Number(fromEnv(this, creds.userTokenExpiresAt));
+    const credentialToken = fromEnv(this, creds.userToken);
+    // A token refreshed since the credentials were saved, kept across the restart.
+    const kept = credentialToken ? store.resolve(this.id, credentialToken) : undefined;
+    if (kept && !isEnvReference(creds.userToken)) {
+      void RED.nodes.addCredentials(this.id, { ...creds, userToken: kept.token, userTokenExpiresAt: formatExpiry(kept.expiresAt, kept.token) });
+    }
+    let current = kept?.token ?? credentialToken;
     try {
       this.client = new MapillaryClient({
         clientId: fromEnv(this, creds.clientId),
         clientToken: fromEnv(this, creds.clientToken),
         clientSecret: fromEnv(this, creds.clientSecret),
-        userToken: fromEnv(this, creds.userToken),
-        userTokenExpiresAt: Number.isFinite(expiresAt) && expiresAt > 0 ? expiresAt : undefined,
+        userToken: current,
+        userTokenExpiresAt: kept ? kept.expiresAt : parseExpiry(creds.userTokenExpiresAt, credentialToken),
+        onUserToken: async (tokens) => {
+          try {
+            await rememberUserToken(RED, store, this.id, tokens, current);
+          } catch (error) {
+            this.warn(RED._('mapillary-config.errors.keep-token', { message: (error as Error).message }));
+          }
+          current = tokens.accessToken;
+        },
         baseUrls: {
           graph: unsetEnv(def.graphUrl), v3: unsetEnv(def.v3Url), tiles: unsetEnv(def.tilesUrl),
           authorize: unsetEnv(def.authorizeUrl), token: unsetEnv(def.tokenUrl),

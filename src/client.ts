@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
-import { authorizeUrl, type AuthorizeParams, exchangeCode, refreshToken, type TokenSet } from './auth/oauth';
+import { authorizeUrl, type AuthorizeParams, exchangeCode, needsRefresh, refreshToken, type TokenSet } from './auth/oauth';
 import {
   DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS, detections, entities, entity, type GraphItem, type ImageSearch, type MapFeatureSearch,
   me, searchImages, searchMapFeatures, sequenceImageIds, tile,
@@ -69,6 +69,13 @@ export interface MapillaryClientOptions extends Credentials {
   dispatcher?: Dispatcher;
   /** Told of every retry of every call. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Told of every new user token (code exchange, refresh): persist it here. The client refreshes
+   * the user token itself when it has the client id and secret: ahead of expiry (`refreshMarginMs`
+   * before it, default 7 days) and once when the API rejects it with code 190.
+   */
+  onUserToken?: (tokens: TokenSet) => void | Promise<void>;
+  refreshMarginMs?: number;
   userAgent?: string;
 }
 
@@ -105,6 +112,9 @@ export class MapillaryClient {
   private readonly limiter: RateLimiter;
   private readonly closing = new AbortController();
   private readonly onRetry?: (info: RetryInfo) => void;
+  private readonly onUserToken?: (tokens: TokenSet) => void | Promise<void>;
+  private readonly refreshMarginMs: number;
+  private refreshing?: Promise<boolean>;
   private readonly userAgent: string;
 
   constructor(options: MapillaryClientOptions = {}) {
@@ -121,6 +131,8 @@ export class MapillaryClient {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.limiter = new RateLimiter(options.requestsPerMinute ?? 6000);
     this.onRetry = options.onRetry;
+    this.onUserToken = options.onUserToken;
+    this.refreshMarginMs = options.refreshMarginMs ?? 7 * 24 * 3600 * 1000;
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? createDispatcher(options.proxy, this.timeoutMs);
@@ -219,15 +231,37 @@ export class MapillaryClient {
   /** Exchanges a code for a user token and starts using it. */
   async exchangeCode(code: string, redirectUri?: string, call?: CallOptions): Promise<TokenSet> {
     const tokens = await exchangeCode(this, code, redirectUri, call);
-    this.setUserToken(tokens.accessToken, tokens.expiresAt);
+    await this.useTokens(tokens);
     return tokens;
   }
 
   /** Refreshes the current user token and starts using the new one. */
   async refreshUserToken(call?: CallOptions): Promise<TokenSet> {
     const tokens = await refreshToken(this, this.credentials.userToken ?? '', call);
-    this.setUserToken(tokens.accessToken, tokens.expiresAt);
+    await this.useTokens(tokens);
     return tokens;
+  }
+
+  private async useTokens(tokens: TokenSet): Promise<void> {
+    this.setUserToken(tokens.accessToken, tokens.expiresAt);
+    await this.onUserToken?.(tokens);
+  }
+
+  /** Whether the user token can be refreshed here (a token, the client id and the secret). */
+  get canRefresh(): boolean {
+    const { clientId, clientSecret, userToken } = this.credentials;
+    return Boolean(clientId && clientSecret && userToken);
+  }
+
+  /**
+   * Refreshes the user token once for everyone waiting (concurrent calls share one refresh).
+   * Resolves false when it failed: the caller goes on with the token it has.
+   */
+  private refreshOnce(signal: AbortSignal): Promise<boolean> {
+    this.refreshing ??= this.refreshUserToken({ signal }).then(() => true, () => false).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
   }
 
   // --- transport ---------------------------------------------------------------------------
@@ -281,10 +315,13 @@ export class MapillaryClient {
   private async execute<T>(spec: RequestSpec, call: CallOptions, parse: (raw: RawResponse, endpoint: string) => T): Promise<T> {
     const endpoint = this.endpointName(spec);
     const { signal, dispose } = linkSignals(call.signal, this.closing.signal);
+    const usesUserToken = spec.api !== 'token' && this.canRefresh;
+    let refreshedAfter190 = false;
     try {
-      const { url, headers, body } = this.authorise(spec, endpoint);
+      if (usesUserToken && needsRefresh(this.credentials.userTokenExpiresAt, Date.now(), this.refreshMarginMs)) await this.refreshOnce(signal);
       for (let attemptNo = 1; ; attemptNo++) {
         let error: MapillaryError;
+        const { url, headers, body } = this.authorise(spec, endpoint);
         try {
           await this.limiter.acquire(signal);
           const raw = await attempt({
@@ -296,6 +333,14 @@ export class MapillaryClient {
           error = asMapillaryError(caught, endpoint);
         }
         if (signal.aborted) throw error.code === 'MAPILLARY_ABORTED' ? error : new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });
+        // A rejected user token (code 190) is refreshed once, and the request made again at once.
+        if (error.code === 'MAPILLARY_AUTH' && error.mapillaryCode === 190 && usesUserToken && !refreshedAfter190) {
+          refreshedAfter190 = true;
+          if (await this.refreshOnce(signal)) {
+            attemptNo -= 1;
+            continue;
+          }
+        }
         const delayMs = retryDelay({ attempt: attemptNo, error, isTokenRequest: spec.api === 'token', random: Math.random() }, this.retry);
         if (delayMs === undefined) throw error;
         const info: RetryInfo = { endpoint, attempt: attemptNo, delayMs, error };

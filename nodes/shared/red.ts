@@ -55,4 +55,6 @@ export interface NodeAPI {
     evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage | null): unknown;
   };
   _: (key: string, substitutions?: Record<string, unknown>) => string;
+  settings: { userDir?: string; credentialSecret?: string | false; [key: string]: unknown };
+  log: { warn(message: unknown): void; info(message: unknown): void; error(message: unknown): void };
 }

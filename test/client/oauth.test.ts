@@ -100,6 +100,59 @@ describe('OAuth helpers against the sandbox', () => {
     }
   });
 
+  it('refreshes a user token close to expiry before use, once for concurrent calls, and reports it', async () => {
+    const shortLived = await startSandbox({ tokenExpiresIn: 3600 });
+    const seen: string[] = [];
+    const client = sandboxClient(shortLived, { onUserToken: (t) => void seen.push(t.accessToken) });
+    try {
+      const redirect = await approve(shortLived, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
+      const first = await client.exchangeCode(redirect.searchParams.get('code')!);
+      assert.ok(first.expiresAt! - Date.now() <= 3600_000, 'an hour: inside the 7-day refresh margin');
+      shortLived.resetLog();
+      await Promise.all([client.me(), client.me(), client.me()]);
+      assert.equal(requestsTo(shortLived, '/token').length, 1, 'one refresh for three calls');
+      assert.equal(seen.length, 2, 'told of the exchanged and of the refreshed token');
+      assert.notEqual(seen[1], first.accessToken);
+      for (const r of requestsTo(shortLived, '/me')) assert.equal(r.headers.authorization, `OAuth ${seen[1]}`);
+    } finally {
+      await client.close();
+      await shortLived.close();
+    }
+  });
+
+  it('refreshes once when the API rejects the user token with code 190, then retries', async () => {
+    const seen: string[] = [];
+    const client = sandboxClient(sandbox, { onUserToken: (t) => void seen.push(t.accessToken) });
+    try {
+      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
+      await client.exchangeCode(redirect.searchParams.get('code')!);
+      sandbox.resetLog();
+      sandbox.inject({ kind: '401-190', path: '/me' });
+      assert.equal((await client.me()).username, SANDBOX_CREDENTIALS.username);
+      assert.deepEqual(sandbox.requests.map((r) => `${r.method} ${new URL(r.url, sandbox.origin).pathname}`), ['GET /graph/me', 'POST /graph/token', 'GET /graph/me']);
+      assert.equal(seen.length, 2);
+
+      sandbox.resetLog();
+      sandbox.inject({ kind: '401-190', path: '/me', times: 2 });
+      await assert.rejects(client.me(), { code: 'MAPILLARY_AUTH' });
+      assert.equal(requestsTo(sandbox, '/token').length, 1, 'only once per call');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('does not try to refresh a client token or without the secret', async () => {
+    const client = sandboxClient(sandbox, { clientSecret: undefined, userToken: SANDBOX_CREDENTIALS.userToken, userTokenExpiresAt: Date.now() + 1000 });
+    try {
+      sandbox.resetLog();
+      sandbox.inject({ kind: '401-190', path: '/me' });
+      await assert.rejects(client.me(), { code: 'MAPILLARY_AUTH' });
+      assert.equal(requestsTo(sandbox, '/token').length, 0);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('says when a token is due for refresh', () => {
     const now = Date.parse('2026-11-24T00:00:00Z');
     assert.equal(needsRefresh(undefined, now), false);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
@@ -90,5 +93,83 @@ describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
     assert.equal(client.closed, true);
     for (let i = 0; i < 50 && (await sandbox.openConnections()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await sandbox.openConnections(), 0);
+  });
+});
+
+describe(`mapillary-config user tokens in Node-RED ${runtimeVersion}`, function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+  let userDir: string;
+
+  before(async () => {
+    sandbox = await startSandbox({ tokenExpiresIn: 3600 });
+    userDir = mkdtempSync(join(tmpdir(), 'mly-userdir-'));
+    helper.settings({ userDir });
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+    helper.settings({});
+    await sandbox.close();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  /** A user token as the Authenticate button would get it: through /connect and the code exchange. */
+  async function userToken(): Promise<string> {
+    const page = await fetch(`${sandbox.authorizeUrl}?client_id=4242&response_type=code&scope=read&state=s&redirect_uri=http://127.0.0.1:9/cb`);
+    const html = await page.text();
+    const fields = new URLSearchParams();
+    for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
+    fields.set('decision', 'approve');
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const redirect = await fetch(new URL(action, sandbox.origin), { method: 'POST', body: fields, redirect: 'manual' });
+    const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    const answer = await fetch(sandbox.tokenUrl, {
+      method: 'POST', headers: { authorization: `OAuth ${SANDBOX_CREDENTIALS.clientSecret}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: '4242', code }),
+    });
+    return ((await answer.json()) as { access_token: string }).access_token;
+  }
+
+  async function start(token: string) {
+    const config = sandboxConfig(sandbox);
+    const images = { id: 'n1', type: 'mapillary-images', mapillary: 'cfg', bbox: [AREAS.sea[0], AREAS.sea[1], AREAS.sea[0] + 0.05, AREAS.sea[1] + 0.05].join(','), wires: [['out'], ['done']] };
+    await helper.load(allNodes, [config.node, images, { id: 'out', type: 'helper' }, { id: 'done', type: 'helper' }], {
+      cfg: { ...config.credentials.cfg, userToken: token, userTokenExpiresAt: String(Date.now() + 3600_000) },
+    });
+    sandbox.resetLog();
+    const run = collect();
+    helper.getNode('n1').receive({});
+    await run;
+    const refresh = sandbox.requests.find((r) => r.url.endsWith('/token'));
+    const search = sandbox.requests.find((r) => r.url.startsWith('/graph/images'))!;
+    return { refreshedFrom: refresh && new URLSearchParams(refresh.body).get('refresh_token'), usedToken: String(search.headers.authorization).replace('OAuth ', '') };
+  }
+
+  it('refreshes ahead of expiry, keeps the new token across a restart without a deploy, and drops it once another token is deployed', async () => {
+    const t0 = await userToken();
+    const first = await start(t0);
+    assert.equal(first.refreshedFrom, t0, 'the token expiring within the hour was refreshed before use');
+    const t1 = first.usedToken;
+    assert.notEqual(t1, t0);
+    const saved = helper.credentials.get('cfg') as Record<string, string>;
+    assert.equal(saved.userToken, t1, 'runtime credentials hold the new token for the next deploy');
+    assert.match(saved.userTokenExpiresAt!, /^\d+:[0-9a-f]{16}$/);
+    const kept = readFileSync(join(userDir, '.mapillary-tokens.json'), 'utf8');
+    assert.ok(!kept.includes(t1) && !kept.includes(t0), 'the kept token is encrypted');
+    await helper.unload();
+
+    // A restart with the credentials file unchanged (still t0): the kept t1 is used.
+    const second = await start(t0);
+    assert.equal(second.refreshedFrom, t1, 'the token kept from before the restart was the one in use');
+    await helper.unload();
+
+    // The user deploys another token: the kept one no longer applies.
+    const other = await userToken();
+    const third = await start(other);
+    assert.equal(third.refreshedFrom, other);
   });
 });

@@ -33,6 +33,9 @@ export interface TestNode {
 
 export interface TestHelper {
   init(path: string): void;
+  settings(settings: Record<string, unknown>): void;
+  /** Node-RED's credentials module: what a Deploy would save. */
+  credentials: { get(id: string): unknown };
   load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): TestNode;

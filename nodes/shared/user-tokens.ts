@@ -1,0 +1,116 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TokenSet } from '../../src/auth/oauth';
+import type { NodeAPI } from './red';
+
+/**
+ * User tokens obtained or refreshed at runtime. Node-RED writes credentials only on Deploy, so a
+ * token refreshed while flows run would be lost on restart. Each new token is therefore also
+ * kept, encrypted, in `<userDir>/.mapillary-tokens.json`, tagged with a digest of the credential
+ * it replaces: after a restart, a config node whose credential is still that one uses the kept
+ * token; once the user deploys another token, the kept one is dropped.
+ */
+
+interface Entry { token: string; expiresAt?: number; replaces: string }
+
+export const digest = (value: string | undefined): string => createHash('sha256').update(value ?? '').digest('hex').slice(0, 16);
+
+/** `userTokenExpiresAt` credential: "<epoch ms>:<digest of its token>", so a hand-typed token never inherits an old expiry. */
+export function formatExpiry(expiresAt: number | undefined, token: string): string {
+  return expiresAt ? `${expiresAt}:${digest(token)}` : '';
+}
+export function parseExpiry(value: string | undefined, token: string | undefined): number | undefined {
+  const match = /^(\d+)(?::([0-9a-f]+))?$/.exec(value?.trim() ?? '');
+  if (!match || !token || (match[2] !== undefined && match[2] !== digest(token))) return undefined;
+  return Number(match[1]);
+}
+
+export class TokenStore {
+  private readonly file?: string;
+  private readonly key?: Buffer;
+
+  constructor(private readonly RED: NodeAPI) {
+    const dir = RED.settings.userDir;
+    if (!dir) return;
+    this.file = join(dir, '.mapillary-tokens.json');
+    const secret = RED.settings.credentialSecret;
+    this.key = createHash('sha256').update(typeof secret === 'string' && secret ? secret : this.ownKey(dir)).digest();
+  }
+
+  /** The token to use at start: the kept one if it replaced exactly the credential given. */
+  resolve(nodeId: string, credentialToken: string | undefined): Entry | undefined {
+    const entries = this.read();
+    const entry = entries[nodeId];
+    if (!entry) return undefined;
+    if (credentialToken && entry.replaces === digest(credentialToken)) return entry;
+    delete entries[nodeId];
+    this.write(entries);
+    return undefined;
+  }
+
+  /**
+   * Keeps a new token of a config node whose credentials now hold `currentToken`. When that one
+   * came from the store itself (refreshed again before any Deploy), the new entry still names the
+   * credential saved on disk as the one it replaces.
+   */
+  keep(nodeId: string, tokens: TokenSet, currentToken: string | undefined): void {
+    const entries = this.read();
+    const previous = entries[nodeId];
+    const replaces = previous && currentToken === previous.token ? previous.replaces : digest(currentToken);
+    entries[nodeId] = { token: tokens.accessToken, expiresAt: tokens.expiresAt, replaces };
+    this.write(entries);
+  }
+
+  private ownKey(dir: string): string {
+    const keyFile = join(dir, '.mapillary-tokens.key');
+    if (!existsSync(keyFile)) {
+      writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    }
+    return readFileSync(keyFile, 'utf8').trim();
+  }
+
+  private read(): Record<string, Entry> {
+    if (!this.file || !this.key || !existsSync(this.file)) return {};
+    try {
+      const { iv, tag, data } = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv!, 'base64'));
+      decipher.setAuthTag(Buffer.from(tag!, 'base64'));
+      return JSON.parse(Buffer.concat([decipher.update(Buffer.from(data!, 'base64')), decipher.final()]).toString('utf8'));
+    } catch {
+      this.RED.log.warn('mapillary: the kept user tokens could not be read (credential secret changed?); they are ignored');
+      return {};
+    }
+  }
+
+  private write(entries: Record<string, Entry>): void {
+    if (!this.file || !this.key) return;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify(entries), 'utf8'), cipher.final()]);
+    const temp = `${this.file}.tmp`;
+    writeFileSync(temp, JSON.stringify({ iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') }), { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, this.file);
+  }
+}
+
+/** Whether a credential is a `${VAR}` reference (then it stays one: the token is kept only in the store). */
+export const isEnvReference = (value: string | undefined): boolean => /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value?.trim() ?? '');
+
+/**
+ * Records a new user token of config node `nodeId` (from the Authenticate button or a refresh)
+ * that replaces `currentToken`: in the token store (kept across restarts without a Deploy) and
+ * in its runtime credentials (written to the credentials file on the next Deploy), unless the
+ * credential is an environment reference.
+ */
+export async function rememberUserToken(RED: NodeAPI, store: TokenStore, nodeId: string, tokens: TokenSet, currentToken: string | undefined): Promise<void> {
+  const credentials = RED.nodes.getCredentials(nodeId) ?? {};
+  store.keep(nodeId, tokens, currentToken);
+  if (isEnvReference(credentials.userToken)) return;
+  await RED.nodes.addCredentials(nodeId, {
+    ...credentials,
+    userToken: tokens.accessToken,
+    userTokenExpiresAt: formatExpiry(tokens.expiresAt, tokens.accessToken),
+  });
+}
