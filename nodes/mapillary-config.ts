@@ -1,6 +1,7 @@
 import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
 import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
 import type { Node, NodeAPI, NodeDef } from './shared/red';
+import { type LiveConfig, registerAuthRoutes } from './shared/oauth-routes';
 import { formatExpiry, isEnvReference, parseExpiry, rememberUserToken, TokenStore } from './shared/user-tokens';
 
 export interface ConfigDef extends NodeDef {
@@ -17,7 +18,7 @@ export interface ConfigDef extends NodeDef {
 }
 
 /** What flow nodes see of a `mapillary-config` node. */
-export interface MapillaryConfigNode extends Node {
+export interface MapillaryConfigNode extends Node, LiveConfig {
   apiVersion: 'v4' | 'v3';
   /** The shared client, or the reason there is none (bad settings). */
   client?: MapillaryClient;
@@ -50,6 +51,7 @@ function num(value: unknown, fallback: number, what: string): number {
 
 export = function register(RED: NodeAPI): void {
   const store = new TokenStore(RED);
+  registerAuthRoutes(RED, store);
 
   /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
   function fromEnv(node: Node, value: string | undefined): string | undefined {
@@ -103,6 +105,11 @@ export = function register(RED: NodeAPI): void {
         requestsPerMinute: num(def.requestsPerMinute, 6000, 'requests per minute'),
         proxy: proxyOption(def),
       });
+      // A token from the Authenticate button, while this node runs: used at once, no redeploy.
+      this.adoptUserToken = (tokens) => {
+        this.client?.setUserToken(tokens.accessToken, tokens.expiresAt);
+        current = tokens.accessToken;
+      };
     } catch (error) {
       this.configError = error instanceof InvalidInputError ? error : new InvalidInputError(RED._('mapillary-config.errors.settings'));
       this.error(RED._('mapillary-config.errors.invalid', { message: this.configError.message }));

@@ -40,6 +40,16 @@ export interface NodeDef {
   [key: string]: unknown;
 }
 
+/** Express-style request and response, as far as the admin routes use them. */
+export interface Request { body?: Record<string, unknown>; query: Record<string, unknown> }
+export interface Response {
+  status(code: number): Response;
+  json(body: unknown): void;
+  set(field: string, value: string): Response;
+  send(body: string): void;
+}
+export type Handler = (req: Request, res: Response, next: () => void) => void;
+
 export interface NodeAPI {
   nodes: {
     createNode(node: object, def: NodeDef): void;
@@ -55,6 +65,11 @@ export interface NodeAPI {
     evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage | null): unknown;
   };
   _: (key: string, substitutions?: Record<string, unknown>) => string;
+  httpAdmin: {
+    get(path: string, ...handlers: Handler[]): void;
+    post(path: string, ...handlers: Handler[]): void;
+  };
+  auth: { needsPermission(permission: string): Handler };
   settings: { userDir?: string; credentialSecret?: string | false; [key: string]: unknown };
   log: { warn(message: unknown): void; info(message: unknown): void; error(message: unknown): void };
 }

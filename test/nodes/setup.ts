@@ -36,6 +36,8 @@ export interface TestHelper {
   settings(settings: Record<string, unknown>): void;
   /** Node-RED's credentials module: what a Deploy would save. */
   credentials: { get(id: string): unknown };
+  /** supertest on the admin app. */
+  request(): any;
   load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): TestNode;

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import type { TokenSet } from '../../src/auth/oauth';
+import { type BaseUrls, MapillaryClient } from '../../src/client';
+import { isMapillaryError } from '../../src/transport/errors';
+import type { Handler, NodeAPI, Request, Response } from './red';
+import { rememberUserToken, type TokenStore } from './user-tokens';
+
+/**
+ * Admin routes of the config dialog's "Authenticate with Mapillary" button and "Check" button.
+ *
+ * The editor calls `start` (permission checked), which binds a random, single-use state to
+ * the config node id and answers the authorize URL. The popup's navigation to `callback`
+ * carries no admin token, so the state is that route's only protection. The callback exchanges
+ * the code with the client secret (held here, never sent in a GET), records the token as a
+ * credential of the node and tells the editor through `status` (permission checked), which
+ * never returns the token. v3 used the implicit flow: the token arrives in the URL fragment,
+ * which only the browser sees, so the callback page posts it to `implicit` with the state.
+ */
+
+const STATE_TTL_MS = 10 * 60 * 1000;
+/** Someone is waiting in the dialog: answer quickly rather than retry for long. */
+const INTERACTIVE = { requestsPerMinute: 0, timeoutMs: 20_000, retry: { maxAttempts: 2, baseDelayMs: 300 } };
+
+export type AuthErrorCode = 'denied' | 'state' | 'secret' | 'network' | 'failed' | 'settings';
+
+interface Pending {
+  nodeId: string;
+  apiVersion: 'v4' | 'v3';
+  clientId: string;
+  clientSecret?: string;
+  callbackUrl: string;
+  baseUrls: Partial<BaseUrls>;
+  expires: number;
+  /** `pending` until the callback arrives; then the outcome, kept for the status route. */
+  status: 'pending' | 'working' | 'done' | 'error';
+  username?: string;
+  error?: { code: AuthErrorCode; message: string };
+}
+
+/** What the running config node offers so a new token takes effect without a redeploy. */
+export interface LiveConfig {
+  adoptUserToken?: (tokens: TokenSet) => void;
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A string setting sent by the dialog; `${VAR}` is read from the environment; empty → undefined. */
+function field(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '' || value === '__PWRD__') return undefined;
+  const env = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
+  return env ? process.env[env[1]!] || undefined : value.trim();
+}
+
+function baseUrlsOf(body: Record<string, unknown>): Partial<BaseUrls> {
+  return { graph: field(body.graphUrl), v3: field(body.v3Url), authorize: field(body.authorizeUrl), token: field(body.tokenUrl) };
+}
+
+function describe(error: unknown): { code: AuthErrorCode; message: string } {
+  if (isMapillaryError(error)) {
+    if (error.code === 'MAPILLARY_AUTH') return { code: 'secret', message: error.message };
+    if (error.code === 'MAPILLARY_NETWORK' || error.code === 'MAPILLARY_TIMEOUT') return { code: 'network', message: error.message };
+    if (error.code === 'MAPILLARY_INVALID_INPUT') return { code: 'settings', message: error.message };
+    return { code: 'failed', message: error.message };
+  }
+  return { code: 'failed', message: error instanceof Error ? error.message : String(error) };
+}
+
+export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
+  const pending = new Map<string, Pending>();
+  const write = RED.auth.needsPermission('mapillary-config.write');
+  const read = RED.auth.needsPermission('mapillary-config.read');
+  const t = (key: string, subs?: Record<string, unknown>) => RED._(`mapillary-config.auth.${key}`, subs);
+
+  function sweep(): void {
+    const now = Date.now();
+    for (const [state, entry] of pending) if (entry.expires < now) pending.delete(state);
+  }
+
+  /** A client for one OAuth exchange, with the dialog's settings. */
+  function clientFor(entry: Pick<Pending, 'clientId' | 'clientSecret' | 'baseUrls'>, userToken?: string): MapillaryClient {
+    return new MapillaryClient({ clientId: entry.clientId, clientSecret: entry.clientSecret, userToken, baseUrls: entry.baseUrls, ...INTERACTIVE });
+  }
+
+  /** Records the token for the node and learns the user name; never lets the token reach a response. */
+  async function finish(entry: Pending, tokens: TokenSet, client: MapillaryClient): Promise<void> {
+    const current = RED.nodes.getCredentials(entry.nodeId)?.userToken;
+    await rememberUserToken(RED, store, entry.nodeId, tokens, field(current));
+    (RED.nodes.getNode(entry.nodeId) as LiveConfig | null)?.adoptUserToken?.(tokens);
+    if (entry.apiVersion === 'v4') entry.username = (await client.me()).username;
+    entry.status = 'done';
+  }
+
+  function page(res: Response, state: string, ok: boolean, message: string, script = ''): void {
+    res.set('Content-Type', 'text/html; charset=utf-8').set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
+    res.send(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Mapillary</title></head>
+<body style="font-family:sans-serif;margin:2em"><p id="result" data-ok="${ok}">${escapeHtml(message)}</p>
+<script>${script}
+(function () {
+  var state = ${JSON.stringify(state).replace(/</g, '\\u003c')};
+  try { if (window.opener) window.opener.postMessage({ type: 'mapillary-auth', state: state }, window.location.origin); } catch (e) {}
+  ${ok ? 'setTimeout(function () { window.close(); }, 1500);' : ''}
+})();
+</script></body></html>`);
+  }
+
+  function consume(state: unknown): Pending | undefined {
+    sweep();
+    const entry = typeof state === 'string' ? pending.get(state) : undefined;
+    if (!entry || entry.status !== 'pending') return undefined;
+    entry.status = 'working';
+    return entry;
+  }
+
+  const start: Handler = (req, res) => {
+    sweep();
+    const body = req.body ?? {};
+    const nodeId = field(body.id);
+    const saved = nodeId ? RED.nodes.getCredentials(nodeId) ?? {} : {};
+    const apiVersion = body.apiVersion === 'v3' ? 'v3' : 'v4';
+    const clientId = field(body.clientId) ?? field(saved.clientId);
+    const clientSecret = field(body.clientSecret) ?? field(saved.clientSecret);
+    const callbackUrl = field(body.callbackUrl);
+    let problem: string | undefined;
+    if (!nodeId) problem = t('errors.no-node');
+    else if (!clientId) problem = t('errors.no-client-id');
+    else if (apiVersion === 'v4' && !clientSecret) problem = t('errors.no-secret');
+    else if (!callbackUrl || !/^https?:\/\//.test(callbackUrl)) problem = t('errors.no-callback');
+    if (problem) return res.status(400).json({ error: { code: 'settings', message: problem } });
+    const state = randomBytes(24).toString('base64url');
+    const entry: Pending = {
+      nodeId: nodeId!, apiVersion, clientId: clientId!, clientSecret, callbackUrl: callbackUrl!, baseUrls: baseUrlsOf(body),
+      expires: Date.now() + STATE_TTL_MS, status: 'pending',
+    };
+    try {
+      const client = clientFor(entry);
+      const authorizeUrl = client.authorizeUrl({ redirectUri: entry.callbackUrl, state, apiVersion });
+      void client.close();
+      pending.set(state, entry);
+      res.json({ state, authorizeUrl });
+    } catch (error) {
+      res.status(400).json({ error: describe(error) });
+    }
+  };
+
+  const callback: Handler = (req, res) => {
+    const { code, state, error } = req.query;
+    if (code === undefined && error === undefined) {
+      // v3 implicit flow: the token is in the fragment; the page hands it over with the state.
+      return page(res, '', false, t('page.working'), `
+(function () {
+  var p = new URLSearchParams(window.location.hash.slice(1));
+  window.history.replaceState(null, '', window.location.pathname);
+  var x = new XMLHttpRequest();
+  x.open('POST', 'implicit');
+  x.setRequestHeader('Content-Type', 'application/json');
+  x.onload = function () {
+    var r = {}; try { r = JSON.parse(x.responseText); } catch (e) {}
+    document.getElementById('result').textContent = r.message || '';
+    try { if (window.opener) window.opener.postMessage({ type: 'mapillary-auth', state: p.get('state') }, window.location.origin); } catch (e) {}
+    if (r.ok) setTimeout(function () { window.close(); }, 1500);
+  };
+  x.send(JSON.stringify({ state: p.get('state'), access_token: p.get('access_token'), expires_in: p.get('expires_in'), error: p.get('error') }));
+})();`);
+    }
+    const entry = consume(state);
+    if (!entry) return page(res, String(state ?? ''), false, t('errors.state'));
+    if (error !== undefined || typeof code !== 'string') {
+      entry.status = 'error';
+      entry.error = error === 'user_denied' ? { code: 'denied', message: t('errors.denied') } : { code: 'failed', message: t('errors.provider', { error: String(error).slice(0, 60) }) };
+      return page(res, String(state), false, entry.error.message);
+    }
+    const client = clientFor(entry);
+    client.exchangeCode(code, entry.callbackUrl)
+      .then((tokens) => finish(entry, tokens, client))
+      .then(() => page(res, String(state), true, entry.username ? t('page.done-user', { username: entry.username }) : t('page.done')))
+      .catch((failure: unknown) => {
+        entry.status = 'error';
+        entry.error = describe(failure);
+        page(res, String(state), false, t(`errors.${entry.error.code}`));
+      })
+      .finally(() => void client.close());
+  };
+
+  const implicit: Handler = (req, res) => {
+    const body = req.body ?? {};
+    const entry = consume(body.state);
+    if (!entry || entry.apiVersion !== 'v3') return res.status(400).json({ ok: false, message: t('errors.state') });
+    const token = field(body.access_token);
+    if (!token) {
+      entry.status = 'error';
+      entry.error = body.error === 'user_denied' ? { code: 'denied', message: t('errors.denied') } : { code: 'failed', message: t('errors.provider', { error: String(body.error ?? '').slice(0, 60) }) };
+      return res.status(400).json({ ok: false, message: entry.error.message });
+    }
+    const expiresIn = Number(body.expires_in);
+    const tokens: TokenSet = { accessToken: token, tokenType: 'bearer', expiresAt: expiresIn > 0 ? Date.now() + expiresIn * 1000 : undefined };
+    const client = clientFor(entry);
+    finish(entry, tokens, client)
+      .then(() => res.json({ ok: true, message: t('page.done') }))
+      .catch((failure: unknown) => {
+        entry.status = 'error';
+        entry.error = describe(failure);
+        res.status(500).json({ ok: false, message: t(`errors.${entry.error.code}`) });
+      })
+      .finally(() => void client.close());
+  };
+
+  const status: Handler = (req, res) => {
+    sweep();
+    const entry = typeof req.query.state === 'string' ? pending.get(req.query.state) : undefined;
+    if (!entry) return res.json({ status: 'error', error: { code: 'state', message: t('errors.state') } });
+    const working = entry.status === 'pending' || entry.status === 'working';
+    res.json({ status: working ? 'pending' : entry.status, username: entry.username, error: entry.error });
+  };
+
+  const check: Handler = (req: Request, res: Response) => {
+    const body = req.body ?? {};
+    const nodeId = field(body.id);
+    const saved = nodeId ? RED.nodes.getCredentials(nodeId) ?? {} : {};
+    const token = field(body.userToken) ?? field(saved.userToken);
+    if (!token) return res.status(400).json({ error: { code: 'settings', message: t('errors.no-token') } });
+    let client: MapillaryClient;
+    try {
+      client = new MapillaryClient({ userToken: token, baseUrls: baseUrlsOf(body), ...INTERACTIVE });
+    } catch (error) {
+      return res.status(400).json({ error: describe(error) });
+    }
+    client.me()
+      .then((me) => res.json({ username: me.username }))
+      .catch((failure: unknown) => {
+        const error = describe(failure);
+        res.json({ error: { code: error.code === 'secret' ? 'token' : error.code, message: error.code === 'secret' ? t('errors.token') : t(`errors.${error.code}`) } });
+      })
+      .finally(() => void client.close());
+  };
+
+  RED.httpAdmin.post('/mapillary/auth/start', write, start);
+  RED.httpAdmin.get('/mapillary/auth/callback', callback);
+  RED.httpAdmin.post('/mapillary/auth/implicit', implicit);
+  RED.httpAdmin.get('/mapillary/auth/status', read, status);
+  RED.httpAdmin.post('/mapillary/auth/check', write, check);
+}
