@@ -2,22 +2,9 @@ import assert from 'node:assert/strict';
 import { needsRefresh } from '../../src/auth/oauth';
 import { MapillaryClient } from '../../src/client';
 import { SANDBOX_CREDENTIALS } from '../sandbox/data';
+import { decide } from '../sandbox/approve';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { requestsTo, sandboxClient } from './setup';
-
-/** Approves at the sandbox's /connect page as a browser would, and returns the redirect. */
-async function approve(sandbox: Sandbox, authorizeUrl: string): Promise<URL> {
-  const page = await fetch(authorizeUrl);
-  assert.equal(page.status, 200);
-  const html = await page.text();
-  const form = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
-  const fields = new URLSearchParams();
-  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
-  fields.set('decision', 'approve');
-  const answer = await fetch(new URL(form, sandbox.origin), { method: 'POST', body: fields, redirect: 'manual' });
-  assert.equal(answer.status, 302);
-  return new URL(answer.headers.get('location')!);
-}
 
 describe('OAuth helpers against the sandbox', () => {
   let sandbox: Sandbox;
@@ -44,7 +31,7 @@ describe('OAuth helpers against the sandbox', () => {
   it('exchanges a code, uses the user token, refreshes it; the secret travels only in a POST header', async () => {
     const client = sandboxClient(sandbox);
     try {
-      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'xyz' }));
+      const redirect = await decide(client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'xyz' }));
       assert.equal(redirect.searchParams.get('state'), 'xyz');
       const code = redirect.searchParams.get('code')!;
       const tokens = await client.exchangeCode(code, 'http://127.0.0.1:9/cb');
@@ -89,7 +76,7 @@ describe('OAuth helpers against the sandbox', () => {
   it('a used code is refused', async () => {
     const client = sandboxClient(sandbox);
     try {
-      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'a' }));
+      const redirect = await decide(client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 'a' }));
       const code = redirect.searchParams.get('code')!;
       await client.exchangeCode(code);
       const second = new MapillaryClient(sandboxOptions(sandbox));
@@ -105,7 +92,7 @@ describe('OAuth helpers against the sandbox', () => {
     const seen: string[] = [];
     const client = sandboxClient(shortLived, { onUserToken: (t) => void seen.push(t.accessToken) });
     try {
-      const redirect = await approve(shortLived, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
+      const redirect = await decide(client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
       const first = await client.exchangeCode(redirect.searchParams.get('code')!);
       assert.ok(first.expiresAt! - Date.now() <= 3600_000, 'an hour: inside the 7-day refresh margin');
       shortLived.resetLog();
@@ -124,7 +111,7 @@ describe('OAuth helpers against the sandbox', () => {
     const seen: string[] = [];
     const client = sandboxClient(sandbox, { onUserToken: (t) => void seen.push(t.accessToken) });
     try {
-      const redirect = await approve(sandbox, client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
+      const redirect = await decide(client.authorizeUrl({ redirectUri: 'http://127.0.0.1:9/cb', state: 's' }));
       await client.exchangeCode(redirect.searchParams.get('code')!);
       sandbox.resetLog();
       sandbox.inject({ kind: '401-190', path: '/me' });

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
+import { decide } from '../sandbox/approve';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
-
-/** At the sandbox's authorize page, approve (or deny) as a user would; returns where it redirects. */
-async function decide(authorizeUrl: string, decision: 'approve' | 'deny', origin: string): Promise<URL> {
-  const html = await (await fetch(authorizeUrl)).text();
-  const fields = new URLSearchParams();
-  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
-  fields.set('decision', decision);
-  const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
-  const answer = await fetch(new URL(action, origin), { method: 'POST', body: fields, redirect: 'manual' });
-  return new URL(answer.headers.get('location')!);
-}
 
 describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`, function () {
   this.timeout(30_000);
@@ -64,7 +54,7 @@ describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`
     assert.ok(!authorizeUrl.includes('secret'), 'the client secret is never in a URL');
     assert.deepEqual(await status(state), { status: 'pending' });
 
-    const redirect = await decide(authorizeUrl, 'approve', sandbox.origin);
+    const redirect = await decide(authorizeUrl, 'approve');
     const done = await callback(redirect.search.slice(1));
     assert.equal(done.status, 200);
     assert.match(done.text, /mapillary-config\.auth\.page\.done-user/);
@@ -86,7 +76,7 @@ describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`
   it('a state is single-use, bound to its node, and expires', async () => {
     await load();
     const { state, authorizeUrl } = (await start({})).body;
-    const redirect = await decide(authorizeUrl, 'approve', sandbox.origin);
+    const redirect = await decide(authorizeUrl, 'approve');
     assert.match((await callback(redirect.search.slice(1))).text, /done-user/);
     const again = await callback(redirect.search.slice(1));
     assert.match(again.text, /errors\.state/, 'the same state a second time is refused');
@@ -110,13 +100,13 @@ describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`
   it('reports a denial, a wrong secret and missing settings in plain words (by code)', async () => {
     await load();
     let { state, authorizeUrl } = (await start({})).body;
-    const denied = await decide(authorizeUrl, 'deny', sandbox.origin);
+    const denied = await decide(authorizeUrl, 'deny');
     assert.equal(denied.searchParams.get('error'), 'user_denied');
     assert.match((await callback(denied.search.slice(1))).text, /errors\.denied/);
     assert.equal((await status(state)).error.code, 'denied');
 
     ({ state, authorizeUrl } = (await start({ clientSecret: 'MLY|4242|wrong-secret' })).body);
-    const approved = await decide(authorizeUrl, 'approve', sandbox.origin);
+    const approved = await decide(authorizeUrl, 'approve');
     assert.match((await callback(approved.search.slice(1))).text, /errors\.secret/);
     assert.equal((await status(state)).error.code, 'secret');
 
@@ -130,7 +120,7 @@ describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`
   it('works for a config node that was never deployed (credentials from the dialog)', async () => {
     await load();
     const { authorizeUrl } = (await start({ id: 'fresh-cfg', clientId: SANDBOX_CREDENTIALS.clientId, clientSecret: SANDBOX_CREDENTIALS.clientSecret })).body;
-    const redirect = await decide(authorizeUrl, 'approve', sandbox.origin);
+    const redirect = await decide(authorizeUrl, 'approve');
     assert.match((await callback(redirect.search.slice(1))).text, /done-user/);
     const saved = helper.credentials.get('fresh-cfg') as Record<string, string>;
     assert.ok(saved.userToken);
@@ -141,7 +131,7 @@ describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`
     await load();
     const { state, authorizeUrl } = (await start({ apiVersion: 'v3' })).body;
     assert.equal(new URL(authorizeUrl).searchParams.get('response_type'), 'token');
-    const redirect = await decide(authorizeUrl, 'approve', sandbox.origin);
+    const redirect = await decide(authorizeUrl, 'approve');
     const fragment = new URLSearchParams(redirect.hash.slice(1));
     assert.ok(fragment.get('access_token'));
     const pageHtml = (await callback('')).text;

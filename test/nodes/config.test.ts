@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
+import { decide } from '../sandbox/approve';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
 
@@ -119,14 +120,8 @@ describe(`mapillary-config user tokens in Node-RED ${runtimeVersion}`, function 
 
   /** A user token as the Authenticate button would get it: through /connect and the code exchange. */
   async function userToken(): Promise<string> {
-    const page = await fetch(`${sandbox.authorizeUrl}?client_id=4242&response_type=code&scope=read&state=s&redirect_uri=http://127.0.0.1:9/cb`);
-    const html = await page.text();
-    const fields = new URLSearchParams();
-    for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
-    fields.set('decision', 'approve');
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
-    const redirect = await fetch(new URL(action, sandbox.origin), { method: 'POST', body: fields, redirect: 'manual' });
-    const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    const redirect = await decide(`${sandbox.authorizeUrl}?client_id=4242&response_type=code&scope=read&state=s&redirect_uri=http://127.0.0.1:9/cb`);
+    const code = redirect.searchParams.get('code')!;
     const answer = await fetch(sandbox.tokenUrl, {
       method: 'POST', headers: { authorization: `OAuth ${SANDBOX_CREDENTIALS.clientSecret}` },
       body: new URLSearchParams({ grant_type: 'authorization_code', client_id: '4242', code }),
