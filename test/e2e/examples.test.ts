@@ -1,0 +1,254 @@
+/**
+ * End to end: the example flows in a real Node-RED 4 process, with the package installed from
+ * its `npm pack` tarball (what a user gets from the registry), against the sandbox.
+ *
+ * before(): npm pack (runs `prepare`, the build) into a temporary directory, npm install of the
+ * tarball into a temporary user directory, the sandbox in this process, Node-RED 4.1 from this
+ * project's devDependencies as a child process with the MAPILLARY_* variables pointing at the
+ * sandbox (the code npm start uses). Each example is then deployed with its credentials through
+ * the admin API (POST /flows), its inject node pressed (POST /inject/:id), and the messages that
+ * reach its debug nodes, seen through the editor's comms websocket, are compared with the
+ * sandbox's ground truth.
+ */
+import { strict as assert } from 'node:assert';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
+  PACKAGE_NAME, packageNodeSets, pressInject, PROJECT_ROOT, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
+} from '../../scripts/node-red-home';
+import { type BBox, type Image, world } from '../sandbox/data';
+import { type Sandbox, startSandbox } from '../sandbox/server';
+import { Comms } from './comms';
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/** Outputs and notifications of one example must arrive within this. */
+const FLOW_TIMEOUT_MS = 30_000;
+
+/** The npm environment without what an enclosing `npm test` sets for this project. */
+function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^npm_(package_|lifecycle_|config_(local_prefix|prefix)$)/i.test(name)) env[name] = value;
+  }
+  return env;
+}
+
+/** Runs npm quietly; its output (the build's, for npm pack) is shown only when it fails. */
+function runNpm(args: string[], cwd: string): void {
+  const result = spawnSync(npm, [...args, '--loglevel', 'error'], { cwd, env: npmEnv(), encoding: 'utf8', timeout: 80_000 });
+  if (result.status !== 0) {
+    throw new Error(`npm ${args[0]} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}):\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+  }
+}
+
+function parseBBox(text: unknown): BBox {
+  const parts = String(text).split(',').map(Number);
+  assert.equal(parts.length, 4, `bbox ${String(text)}`);
+  assert.ok(parts.every(Number.isFinite), `bbox ${String(text)}`);
+  return parts as unknown as BBox;
+}
+
+const sortedIds = (items: Iterable<{ id?: unknown }>): string[] => [...items].map((item) => String(item.id)).sort();
+
+interface Summary { items: number; pages: number; ended: string; warnings: unknown[]; error?: unknown }
+
+describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function () {
+  this.timeout(45_000);
+
+  let home: string;
+  let userDir: string;
+  let sandbox: Sandbox | undefined;
+  let nodeRed: ChildProcess | undefined;
+  let editor: string;
+  let comms: Comms | undefined;
+  let examples: Example[];
+  let log = '';
+
+  const example = (prefix: string): Example => {
+    const found = examples.find((e) => e.name.startsWith(prefix));
+    assert.ok(found, `no example ${prefix}* in examples/ (found ${examples.map((e) => e.name).join(', ')})`);
+    return found;
+  };
+  const node = (ex: Example, id: string): FlowNode => {
+    const found = ex.nodes.find((n) => n.id === id);
+    assert.ok(found, `${ex.name}: no node ${id}`);
+    return found;
+  };
+  const errorLines = (): string[] => log.split('\n').filter((line) => /\[error\]/.test(line));
+
+  /** Deploys one example (its tab, nodes and config node with credentials), waits until its flows run, presses its inject. */
+  async function run(ex: Example, injectId: string): Promise<Comms> {
+    assert.ok(comms);
+    comms.clear();
+    await deployFlows(editor, flowsOf([ex]));
+    // POST /flows answers before the flows are started; the runtime announces the start.
+    await comms.waitFor(() => comms!.messages.some((m) => m.topic === 'notification/runtime-deploy'), `the deploy of ${ex.name}`, FLOW_TIMEOUT_MS);
+    comms.clear();
+    await pressInject(editor, injectId);
+    return comms;
+  }
+
+  /** No node reported an error (its log entries reach the debug sidebar too). */
+  function assertNoNodeErrors(ex: Example): void {
+    const errors = comms!.debug().filter((d) => d.level !== undefined && d.level <= 20);
+    assert.deepEqual(errors.map((d) => `${d.id}: ${d.msg}`), [], `${ex.name}: nodes reported errors`);
+  }
+
+  before(async function () {
+    this.timeout(90_000);
+    examples = loadExamples();
+    home = mkdtempSync(join(tmpdir(), 'mapillary-e2e-'));
+    const packDir = join(home, 'pack');
+    userDir = join(home, 'user');
+    mkdirSync(packDir);
+    mkdirSync(userDir);
+
+    // The package as published: npm pack runs `prepare` (the build) and applies "files".
+    runNpm(['pack', '--pack-destination', packDir], PROJECT_ROOT);
+    const tarballs = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
+    assert.equal(tarballs.length, 1, `npm pack made ${tarballs.join(', ') || 'nothing'}`);
+    writeFileSync(join(userDir, 'package.json'), `${JSON.stringify({ name: 'mapillary-e2e-node-red-home', version: '0.0.0', private: true }, null, 2)}\n`);
+    runNpm(['install', join(packDir, tarballs[0]), '--no-audit', '--no-fund', '--prefer-offline', '--prefix', userDir], userDir);
+
+    sandbox = await startSandbox();
+    const port = await freePort();
+    editor = `http://127.0.0.1:${port}`;
+    writeFileSync(join(userDir, 'settings.js'), settingsSource({
+      uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'mapillary-e2e', debugMaxLength: 10_000_000, logLevel: 'info',
+    }, 'Written by test/e2e/examples.test.ts'));
+    nodeRed = startNodeRed({ userDir, port, cwd: userDir, env: nodeRedEnv(process.env, sandbox), stdio: 'pipe' });
+    nodeRed.stdout!.setEncoding('utf8').on('data', (text: string) => { log += text; });
+    nodeRed.stderr!.setEncoding('utf8').on('data', (text: string) => { log += text; });
+    try {
+      await waitForNodeRed(editor, nodeRed, 60_000);
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- Node-RED log ---\n${log}`);
+    }
+    comms = await Comms.open(editor);
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await comms?.close();
+    if (nodeRed) await stopProcess(nodeRed, 10_000);
+    await sandbox?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+    if (process.env.E2E_LOG) console.log(log);
+  });
+
+  it('runs the packed package: a real directory in node_modules, its four node types loaded without errors', async () => {
+    const installed = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+    assert.ok(lstatSync(installed).isDirectory() && !lstatSync(installed).isSymbolicLink(), `${installed} must be a directory, not a link to the project`);
+    for (const file of ['dist/nodes/mapillary-images.js', 'dist/nodes/mapillary-images.html', 'package.json']) {
+      assert.ok(existsSync(join(installed, file)), `${file} missing from the packed package`);
+    }
+    const sets = await packageNodeSets(editor);
+    assert.deepEqual(nodeSetProblems(sets), []);
+    assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...NODE_TYPES].sort());
+  });
+
+  it('01: the summary counts every image in the box, and the pages hold exactly those images', async () => {
+    const ex = example('01');
+    const bbox = parseBBox(node(ex, 'ex1-images').bbox);
+    const expected = world.imagesIn(bbox);
+    const feed = await run(ex, 'ex1-inject');
+    const [summary] = await feed.waitForOutputs('ex1-summary', 1, FLOW_TIMEOUT_MS) as Summary[];
+    const pages = feed.outputs('ex1-pages') as Image[][];
+    assert.equal(summary.ended, 'complete',
+      `summary.ended: ${summary.items} of the ${expected.length} sandbox images in the box, max items ${String(node(ex, 'ex1-images').maxItems)}`);
+    assert.equal(summary.items, expected.length);
+    assert.equal(pages.length, summary.pages);
+    assert.deepEqual(sortedIds(pages.flat()), sortedIds(expected));
+    assertNoNodeErrors(ex);
+  });
+
+  it('02: twenty images, then one page of decoded detections per image', async () => {
+    const ex = example('02');
+    const bbox = parseBBox(node(ex, 'ex2-images').bbox);
+    const inBox = new Set(world.imagesIn(bbox).map((image) => image.id));
+    const feed = await run(ex, 'ex2-inject');
+    // The detections node runs once per image and shows a green (done) or red (failed) status each time.
+    const finished = (): number => feed.statuses('ex2-detections').filter((s) => s.fill === 'green' || s.fill === 'red').length;
+    await feed.waitFor(() => finished() >= 20 || feed.outputs('ex2-debug').length >= 20, 'the detections of 20 images', FLOW_TIMEOUT_MS);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // let late messages arrive; nothing more may come
+    const pages = feed.outputs('ex2-debug') as Array<Array<Record<string, any>>>;
+    const images = new Set<string>();
+    for (const page of pages) {
+      assert.ok(Array.isArray(page), 'each message is a page (an array) of detections');
+      const imageIds = new Set(page.map((detection) => String(detection.image?.id)));
+      assert.ok(imageIds.size <= 1, `a page holds the detections of one image, got ${[...imageIds].join(', ')}`);
+      for (const imageId of imageIds) {
+        assert.ok(inBox.has(imageId), `image ${imageId} is in the example's box`);
+        assert.ok(!images.has(imageId), `image ${imageId} came twice`);
+        images.add(imageId);
+        const image = world.image(imageId)!;
+        assert.deepEqual(sortedIds(page), sortedIds(image.detections), `the detections of image ${imageId}`);
+      }
+      for (const detection of page) {
+        const truth = world.detection(String(detection.id))!;
+        const { polygon } = detection;
+        assert.ok(polygon?.normalized && polygon?.pixels, `detection ${detection.id} has polygon.normalized and polygon.pixels`);
+        assert.equal(polygon.type, 'Polygon');
+        const image = world.image(truth.image_id)!;
+        const ring = polygon.normalized[0] as number[][];
+        const pixels = polygon.pixels[0] as number[][];
+        assert.equal(ring.length, truth.polygon.length + 1, 'a closed ring of the detection\'s corners');
+        truth.polygon.forEach(([x, y], i) => {
+          assert.ok(Math.abs(ring[i][0] - x / polygon.extent) < 1e-9 && Math.abs(ring[i][1] - y / polygon.extent) < 1e-9, `corner ${i} of ${detection.id}`);
+          assert.ok(Math.abs(pixels[i][0] - ring[i][0] * image.width) < 1e-6 && Math.abs(pixels[i][1] - ring[i][1] * image.height) < 1e-6, `pixel corner ${i} of ${detection.id}`);
+        });
+      }
+    }
+    assertNoNodeErrors(ex);
+    const withoutDetections = world.imagesIn(bbox).filter((image) => image.detections.length === 0).length;
+    assert.equal(pages.length, 20,
+      `one message per image: ${pages.length} pages reached the debug node for ${finished()} images searched `
+      + `(${withoutDetections} of the ${inBox.size} sandbox images in the box have no detections; an image without any sends no page)`);
+  });
+
+  it('03: writes every regulatory and warning sign in the box into a GeoJSON FeatureCollection', async () => {
+    const ex = example('03');
+    const bbox = parseBBox(node(ex, 'ex3-features').bbox);
+    const expected = world.mapFeaturesIn(bbox).filter((feature) => /^(regulatory|warning)--/.test(feature.object_value));
+    const file = join(userDir, 'mapillary-traffic-signs.geojson');
+    rmSync(file, { force: true });
+    const feed = await run(ex, 'ex3-inject');
+    const [written] = await feed.waitForOutputs('ex3-written', 1, FLOW_TIMEOUT_MS);
+    const [summary] = await feed.waitForOutputs('ex3-summary', 1, FLOW_TIMEOUT_MS) as Summary[];
+    assert.equal(written, 'mapillary-traffic-signs.geojson');
+    assert.equal(summary.ended, 'complete');
+    assert.equal(summary.items, expected.length);
+    assert.ok(existsSync(file), `${file} was written (Node-RED's working directory)`);
+    const collection = JSON.parse(readFileSync(file, 'utf8')) as { type: string; features: Array<{ type: string; id: string; geometry: unknown; properties: Record<string, unknown> }> };
+    assert.equal(collection.type, 'FeatureCollection');
+    assert.equal(collection.features.length, expected.length);
+    assert.deepEqual(sortedIds(collection.features), sortedIds(expected));
+    for (const feature of collection.features) {
+      const truth = world.mapFeature(feature.id)!;
+      assert.equal(feature.type, 'Feature');
+      assert.deepEqual(feature.geometry, truth.geometry);
+      assert.equal(feature.properties.object_value, truth.object_value);
+    }
+    assertNoNodeErrors(ex);
+  });
+
+  it('04: the per-item harvest of the dense box, rebuilt by Join, holds every image once', async () => {
+    const ex = example('04');
+    const bbox = parseBBox(node(ex, 'ex4-images').bbox);
+    const expected = world.imagesIn(bbox).length;
+    const feed = await run(ex, 'ex4-inject');
+    const [result] = await feed.waitForOutputs('ex4-result', 1, FLOW_TIMEOUT_MS) as Array<{ images: number; distinct: number }>;
+    const [summary] = await feed.waitForOutputs('ex4-summary', 1, FLOW_TIMEOUT_MS) as Summary[];
+    assert.equal(summary.ended, 'complete');
+    assert.equal(summary.items, expected);
+    assert.deepEqual(result, { images: expected, distinct: expected });
+    assertNoNodeErrors(ex);
+  });
+
+  it('logged no errors while running the examples', () => {
+    assert.deepEqual(errorLines(), []);
+  });
+});
