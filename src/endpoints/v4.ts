@@ -173,7 +173,7 @@ export function detections(client: MapillaryClient, ids: unknown, fields: unknow
         yield page;
       }
     }
-  });
+  }, { keepEmpty: true });
 }
 
 /** `GET /{id}`: one image or map feature. */

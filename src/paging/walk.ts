@@ -130,9 +130,11 @@ export class Walk {
 export class PageStream<T> implements AsyncIterable<Page<T>> {
   private started = false;
 
+  /** `keepEmpty`: emit pages without items too (a detections walk gives one page per image, even with none). */
   constructor(
     private readonly walk: Walk,
     private readonly source: (walk: Walk) => AsyncGenerator<Page<T>, void, undefined>,
+    private readonly options: { keepEmpty?: boolean } = {},
   ) {}
 
   get stats(): Readonly<WalkStats> {
@@ -146,7 +148,7 @@ export class PageStream<T> implements AsyncIterable<Page<T>> {
     let ended: NonNullable<WalkStats['ended']> = 'aborted';
     try {
       for await (const page of this.source(walk)) {
-        if (page.items.length > 0 || page.warnings.length > 0) {
+        if (page.items.length > 0 || page.warnings.length > 0 || this.options.keepEmpty) {
           page.index = walk.stats.pages++;
           yield page;
         }

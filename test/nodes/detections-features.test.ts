@@ -43,6 +43,16 @@ describe(`mapillary-detections and mapillary-features in Node-RED ${runtimeVersi
     assert.equal(done.payload.items, images.reduce((n, i) => n + i.detections.length, 0));
   });
 
+  it('detections: an image without detections still gets its (empty) page', async () => {
+    await load([{ id: 'd1', type: 'mapillary-detections', mapillary: 'cfg', source: 'payload', sourceType: 'msg', output: 'page', maxItems: 0, wires: [['out'], ['done']] }]);
+    const none = world.images.find((i) => i.detections.length === 0)!;
+    const some = withDetections()[0]!;
+    const run = collect();
+    helper.getNode('d1').receive({ payload: `${none.id},${some.id}` });
+    const { out } = await run;
+    assert.deepEqual(out.map((m) => [m.mapillary.source, m.payload.length]), [[none.id, 0], [some.id, some.detections.length]]);
+  });
+
   it('detections: chained after the images node (per item), decoding polygons in pixels', async () => {
     const image = withDetections()[0]!;
     await load([
