@@ -1,0 +1,110 @@
+/**
+ * npm run bench: how memory and time of an area harvest grow with its size.
+ *
+ * A lattice server answers v4 image searches with points on a regular grid (spacing 1e-4
+ * degrees, so many lie exactly on cell edges), capped at `limit` without a cursor like the real
+ * API, so the client splits cells until every answer is complete. Two harvests, one with four
+ * times the items of the other, run in this process; each is checked for exactly-once delivery
+ * by count and checksum (no id set, which would itself grow), and the peak heap after GC is
+ * sampled while it runs. The figures are ratios between the two runs: memory should not grow
+ * with the harvest (ratio near 1), time should grow with it (ratio near 4).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MapillaryClient } from '../src/client';
+
+const SPACING = 1e-4;
+const ORIGIN: [number, number] = [10, 50];
+
+/** Lattice indices i with min <= ORIGIN + i * SPACING <= max (closed box, as the API filters). */
+function range(min: number, max: number, origin: number): [number, number] {
+  let lo = Math.ceil((min - origin) / SPACING - 1e-9);
+  let hi = Math.floor((max - origin) / SPACING + 1e-9);
+  while (origin + lo * SPACING < min) lo++;
+  while (origin + hi * SPACING > max) hi--;
+  return [lo, hi];
+}
+
+const coord = (i: number, origin: number) => origin + i * SPACING;
+
+function startLattice(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    const [w, s, e, n] = url.searchParams.get('bbox')!.split(',').map(Number) as [number, number, number, number];
+    const limit = Number(url.searchParams.get('limit') ?? 2000);
+    const [x0, x1] = range(w, e, ORIGIN[0]);
+    const [y0, y1] = range(s, n, ORIGIN[1]);
+    const data: unknown[] = [];
+    for (let y = y0; y <= y1 && data.length < limit; y++) {
+      for (let x = x0; x <= x1 && data.length < limit; x++) {
+        data.push({ id: String(y * 1_000_000 + x), geometry: { type: 'Point', coordinates: [coord(x, ORIGIN[0]), coord(y, ORIGIN[1])] }, captured_at: 1_600_000_000_000 + x });
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ data }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  })));
+}
+
+interface Result { items: number; expected: number; exact: boolean; requests: number; cellsSplit: number; seconds: number; peakHeapMb: number; baseHeapMb: number }
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapMb = () => {
+  gc?.();
+  return process.memoryUsage().heapUsed / 1048576;
+};
+
+async function harvest(graph: string, side: number): Promise<Result> {
+  const bbox = [ORIGIN[0] + 0.00005, ORIGIN[1] + 0.00005, ORIGIN[0] + 0.00005 + side, ORIGIN[1] + 0.00005 + side] as const;
+  const [x0, x1] = range(bbox[0], bbox[2], ORIGIN[0]);
+  const [y0, y1] = range(bbox[1], bbox[3], ORIGIN[1]);
+  const expected = (x1 - x0 + 1) * (y1 - y0 + 1);
+  let expectedSum = 0;
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) expectedSum = (expectedSum + y * 1_000_000 + x) % 2 ** 32;
+
+  const client = new MapillaryClient({ clientToken: 'MLY|0|bench', baseUrls: { graph }, requestsPerMinute: 0, concurrency: 4 });
+  const baseHeapMb = heapMb();
+  let peakHeapMb = baseHeapMb;
+  let items = 0;
+  let sum = 0;
+  const started = process.hrtime.bigint();
+  const stream = client.searchImages({ bbox, fields: ['id', 'geometry'] });
+  for await (const page of stream) {
+    for (const item of page.items) {
+      items++;
+      sum = (sum + Number(item.id)) % 2 ** 32;
+    }
+    if (stream.stats.pages % 25 === 0) peakHeapMb = Math.max(peakHeapMb, heapMb());
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await client.close();
+  return { items, expected, exact: items === expected && sum === expectedSum, requests: stream.stats.requests, cellsSplit: stream.stats.cellsSplit, seconds, peakHeapMb, baseHeapMb };
+}
+
+async function main(): Promise<void> {
+  if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
+  const lattice = await startLattice();
+  try {
+    await harvest(lattice.url, 0.01); // warm-up: JIT, sockets
+    const small = await harvest(lattice.url, 0.06);
+    const large = await harvest(lattice.url, 0.12);
+    const row = (name: string, r: Result) => console.log(
+      `${name.padEnd(6)} ${String(r.items).padStart(8)} items  exact=${r.exact}  ${String(r.requests).padStart(5)} requests  ${String(r.cellsSplit).padStart(4)} splits  `
+      + `${r.seconds.toFixed(2).padStart(6)} s  heap growth ${(r.peakHeapMb - r.baseHeapMb).toFixed(1)} MB (peak ${r.peakHeapMb.toFixed(1)} MB)`);
+    row('small', small);
+    row('large', large);
+    const growth = (r: Result) => Math.max(0.5, r.peakHeapMb - r.baseHeapMb);
+    console.log(`ratios large/small: items ${(large.items / small.items).toFixed(2)}, time ${(large.seconds / small.seconds).toFixed(2)}, heap growth ${(growth(large) / growth(small)).toFixed(2)} (floor 0.5 MB)`);
+    if (!small.exact || !large.exact) {
+      console.error('a harvest was not exact: items lost or repeated');
+      process.exitCode = 1;
+    }
+  } finally {
+    await lattice.close();
+  }
+}
+
+void main();
