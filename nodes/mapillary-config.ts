@@ -32,7 +32,7 @@ const CREDENTIALS = {
   clientToken: { type: 'password' },
   clientSecret: { type: 'password' },
   userToken: { type: 'password' },
-  userTokenExpiresAt: { type: 'text' },
+  userTokenExpiresAt: { type: 'password' },
 } as const;
 
 /** A setting still of the form `${VAR}` names an environment variable that is not set: empty. */
@@ -52,6 +52,8 @@ function num(value: unknown, fallback: number, what: string): number {
 export = function register(RED: NodeAPI): void {
   const store = new TokenStore(RED);
   registerAuthRoutes(RED, store);
+  /** The user token each config node last ran with in this process (to tell a Deploy that removed it). */
+  const lastRun = new Map<string, string | undefined>();
 
   /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
   function fromEnv(node: Node, value: string | undefined): string | undefined {
@@ -75,12 +77,15 @@ export = function register(RED: NodeAPI): void {
     this.apiVersion = def.apiVersion === 'v3' ? 'v3' : 'v4';
     const creds = this.credentials ?? {};
     const credentialToken = fromEnv(this, creds.userToken);
-    // A token refreshed since the credentials were saved, kept across the restart.
-    const kept = credentialToken ? store.resolve(this.id, credentialToken) : undefined;
+    // Restarted by a Deploy that removed the token the node ran with: the user wants none.
+    if (!credentialToken && lastRun.get(this.id)) store.forget(this.id);
+    // A token obtained or refreshed since the credentials were saved, kept across a restart.
+    const kept = store.resolve(this.id, credentialToken);
     if (kept && !isEnvReference(creds.userToken)) {
       void RED.nodes.addCredentials(this.id, { ...creds, userToken: kept.token, userTokenExpiresAt: formatExpiry(kept.expiresAt, kept.token) });
     }
     let current = kept?.token ?? credentialToken;
+    lastRun.set(this.id, current);
     try {
       this.client = new MapillaryClient({
         clientId: fromEnv(this, creds.clientId),
@@ -95,6 +100,7 @@ export = function register(RED: NodeAPI): void {
             this.warn(RED._('mapillary-config.errors.keep-token', { message: (error as Error).message }));
           }
           current = tokens.accessToken;
+          lastRun.set(this.id, current);
         },
         baseUrls: {
           graph: unsetEnv(def.graphUrl), v3: unsetEnv(def.v3Url), tiles: unsetEnv(def.tilesUrl),
@@ -109,6 +115,7 @@ export = function register(RED: NodeAPI): void {
       this.adoptUserToken = (tokens) => {
         this.client?.setUserToken(tokens.accessToken, tokens.expiresAt);
         current = tokens.accessToken;
+        lastRun.set(this.id, current);
       };
     } catch (error) {
       this.configError = error instanceof InvalidInputError ? error : new InvalidInputError(RED._('mapillary-config.errors.settings'));

@@ -305,7 +305,7 @@ export class MapillaryClient {
 
   /** "GET /images": the method and the path below the base URL, never the query. */
   endpointName(spec: RequestSpec): string {
-    const base = new URL(this.baseUrls[spec.api]);
+    const base = new URL(spec.api === 'token' ? this.baseUrls.graph : this.baseUrls[spec.api]);
     const path = spec.url.origin === base.origin && spec.url.pathname.startsWith(base.pathname)
       ? spec.url.pathname.slice(base.pathname.replace(/\/$/, '').length) || '/'
       : spec.url.pathname;

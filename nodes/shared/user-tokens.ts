@@ -38,15 +38,22 @@ export class TokenStore {
     this.key = createHash('sha256').update(typeof secret === 'string' && secret ? secret : this.ownKey(dir)).digest();
   }
 
-  /** The token to use at start: the kept one if it replaced exactly the credential given. */
+  /**
+   * The token to use at start: the kept one if it replaced exactly the credential given (also
+   * none: a first token obtained before any Deploy). Otherwise the entry is stale and dropped.
+   */
   resolve(nodeId: string, credentialToken: string | undefined): Entry | undefined {
+    const entry = this.read()[nodeId];
+    if (entry && entry.replaces === digest(credentialToken)) return entry;
+    if (entry) this.forget(nodeId);
+    return undefined;
+  }
+
+  forget(nodeId: string): void {
     const entries = this.read();
-    const entry = entries[nodeId];
-    if (!entry) return undefined;
-    if (credentialToken && entry.replaces === digest(credentialToken)) return entry;
+    if (!(nodeId in entries)) return;
     delete entries[nodeId];
     this.write(entries);
-    return undefined;
   }
 
   /**

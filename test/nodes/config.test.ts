@@ -167,4 +167,44 @@ describe(`mapillary-config user tokens in Node-RED ${runtimeVersion}`, function 
     const third = await start(other);
     assert.equal(third.refreshedFrom, other);
   });
+
+  it('keeps a first token obtained before any deploy across a restart, and forgets it once a deploy removes it', async () => {
+    const config = sandboxConfig(sandbox);
+    const images = { id: 'n1', type: 'mapillary-images', mapillary: 'cfg', bbox: [AREAS.sea[0], AREAS.sea[1], AREAS.sea[0] + 0.05, AREAS.sea[1] + 0.05].join(','), wires: [['out'], ['done']] };
+    const flow = [config.node, images, { id: 'out', type: 'helper' }, { id: 'done', type: 'helper' }];
+    // A fresh object each time: Node-RED keeps the one given as its credential cache and writes into it.
+    const noUserToken = () => ({ cfg: { clientId: '4242', clientSecret: SANDBOX_CREDENTIALS.clientSecret } as Record<string, string> });
+    const usedToken = async () => {
+      sandbox.resetLog();
+      const run = collect();
+      helper.getNode('n1').receive({});
+      await run;
+      // This suite's tokens last an hour, so a token in use is refreshed first: name the one refreshed from.
+      const refresh = sandbox.requests.find((r) => r.url.endsWith('/token'));
+      if (refresh) return `OAuth ${new URLSearchParams(refresh.body).get('refresh_token')}`;
+      return String(sandbox.requests.find((r) => r.url.startsWith('/graph/images'))?.headers.authorization ?? '');
+    };
+
+    await helper.load(allNodes, flow, noUserToken());
+    const { authorizeUrl } = (await helper.request().post('/mapillary/auth/start').send({
+      id: 'cfg', clientId: '__PWRD__', clientSecret: '__PWRD__', callbackUrl: 'http://127.0.0.1:1880/mapillary/auth/callback',
+      graphUrl: config.node.graphUrl, authorizeUrl: config.node.authorizeUrl, tokenUrl: config.node.tokenUrl,
+    })).body;
+    await helper.request().get(`/mapillary/auth/callback${(await decide(authorizeUrl)).search}`);
+    const token = (helper.credentials.get('cfg') as Record<string, string>).userToken!;
+    assert.ok(token);
+    await helper.unload();
+
+    // Node-RED restarts before anyone pressed Deploy: the saved credentials still have no user token.
+    await helper.load(allNodes, flow, noUserToken());
+    assert.equal(await usedToken(), `OAuth ${token}`, 'the token from before the restart is used');
+
+    // The user clears the token and deploys: it must not come back.
+    await helper.setFlows(flow, 'full', { cfg: { ...noUserToken().cfg, userToken: '' } });
+    assert.equal(await usedToken(), '', 'no user token (and no client token): the search is refused before sending');
+    await helper.unload();
+    await helper.load(allNodes, flow, noUserToken());
+    assert.equal(await usedToken(), '', 'not after a restart either');
+  });
 });
+

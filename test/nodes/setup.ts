@@ -40,6 +40,7 @@ export interface TestHelper {
   request(): any;
   load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
   unload(): Promise<void>;
+  setFlows(flow: unknown[], type: string, credentials?: Record<string, unknown>): Promise<void>;
   getNode(id: string): TestNode;
   startServer(done?: () => void): Promise<void>;
   stopServer(done?: () => void): Promise<void>;
