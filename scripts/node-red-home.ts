@@ -1,8 +1,9 @@
 /**
- * What `npm start` (scripts/start.ts) and the end-to-end test (test/e2e/examples.test.ts) share:
- * the environment that points the example flows at the sandbox, the example flows as Node-RED
- * tabs, a settings file, and starting, waiting for, deploying to and stopping a Node-RED 4
- * process. Plain Node (node:http, node:child_process); no Node-RED import.
+ * What `npm start` (scripts/start.ts) and the end-to-end tests (test/e2e/) share: the
+ * environment that points the example flows at the sandbox, the example flows as Node-RED tabs,
+ * a settings file, and starting, waiting for, deploying to and stopping a Node-RED process (4.1
+ * by default; 5.0 from node_modules/node-red-5 with another Node binary). Plain Node (node:http,
+ * node:child_process); no Node-RED import.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -108,6 +109,20 @@ export interface SettingsOptions {
   fileWorkingDirectory?: string;
   debugMaxLength?: number;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Where the editor and admin API live (Node-RED's default: '/'). */
+  httpAdminRoot?: string;
+  /** Users of the editor and admin API (Node-RED's default: none, everything open). */
+  adminAuth?: AdminAuth;
+  /** Merged into `editorTheme` (which always has `tours: false`). */
+  editorTheme?: Record<string, unknown>;
+}
+
+/** Node-RED's `adminAuth` setting with users in the settings file; passwords are bcrypt hashes. */
+export interface AdminAuth {
+  type: 'credentials';
+  users: Array<{ username: string; password: string; permissions: string | string[] }>;
+  default?: { permissions: string | string[] };
+  sessionExpiryTime?: number;
 }
 
 /** The source of a settings.js. */
@@ -119,18 +134,25 @@ export function settingsSource(options: SettingsOptions, header = ''): string {
     flowFilePretty: true,
     credentialSecret: options.credentialSecret,
     ...(options.fileWorkingDirectory === undefined ? {} : { fileWorkingDirectory: options.fileWorkingDirectory }),
+    ...(options.httpAdminRoot === undefined ? {} : { httpAdminRoot: options.httpAdminRoot }),
+    ...(options.adminAuth === undefined ? {} : { adminAuth: options.adminAuth }),
     debugMaxLength: options.debugMaxLength ?? 100_000,
     logging: { console: { level: options.logLevel ?? 'info', metrics: false, audit: false } },
     // Never ask for, or send, telemetry (no network beyond loopback).
     telemetry: { enabled: false, updateNotification: false },
-    editorTheme: { tours: false },
+    editorTheme: { tours: false, ...options.editorTheme },
   };
   return `${header ? `${header.trim().split('\n').map((line) => `// ${line}`.trimEnd()).join('\n')}\n` : ''}module.exports = ${JSON.stringify(settings, null, 4)};\n`;
 }
 
-/** node_modules/node-red/red.js of this project (Node-RED 4). */
-export function nodeRedScript(): string {
-  return join(dirname(require.resolve('node-red/package.json', { paths: [PROJECT_ROOT] })), 'red.js');
+/** red.js of this project's Node-RED: node_modules/node-red (4.1, the default) or node_modules/node-red-5 (5.0). */
+export function nodeRedScript(pkg: 'node-red' | 'node-red-5' = 'node-red'): string {
+  return join(nodeRedDir(pkg), 'red.js');
+}
+
+/** The directory of this project's Node-RED package (`node-red`: 4.1, `node-red-5`: 5.0). */
+export function nodeRedDir(pkg: 'node-red' | 'node-red-5' = 'node-red'): string {
+  return dirname(require.resolve(`${pkg}/package.json`, { paths: [PROJECT_ROOT] }));
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; someone may take it before it is used). */
@@ -173,15 +195,18 @@ export function http(method: string, url: string, body?: unknown, headers: Recor
   });
 }
 
-/** Resolves once `GET <editor>/settings` answers 200; rejects if the process exits first or on timeout. */
-export async function waitForNodeRed(editorUrl: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolves once `GET <editor><path>` answers 200; rejects if the process exits first or on
+ * timeout. With adminAuth, /settings needs a token: wait for '/auth/login' instead.
+ */
+export async function waitForNodeRed(editorUrl: string, child: ChildProcess, timeoutMs = 60_000, path = '/settings'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Node-RED exited (${child.exitCode ?? child.signalCode}) before it answered on ${editorUrl}`);
     }
     try {
-      const answer = await http('GET', `${editorUrl}/settings`, undefined, {}, 2000);
+      const answer = await http('GET', `${editorUrl}${path}`, undefined, {}, 2000);
       if (answer.status === 200) return;
     } catch {
       // not listening yet
@@ -191,23 +216,26 @@ export async function waitForNodeRed(editorUrl: string, child: ChildProcess, tim
   }
 }
 
-/** A full deploy (stops every flow, starts the new ones); `credentials` on nodes are stored encrypted. */
-export async function deployFlows(editorUrl: string, flows: readonly FlowNode[]): Promise<void> {
-  const answer = await http('POST', `${editorUrl}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
+/**
+ * A full deploy (stops every flow, starts the new ones); `credentials` on nodes are stored
+ * encrypted. `headers`: e.g. `{ authorization: 'Bearer <token>' }` with adminAuth.
+ */
+export async function deployFlows(editorUrl: string, flows: readonly FlowNode[], headers: Record<string, string> = {}): Promise<void> {
+  const answer = await http('POST', `${editorUrl}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1', ...headers });
   if (answer.status !== 204 && answer.status !== 200) throw new Error(`deploy failed: HTTP ${answer.status} ${answer.body.slice(0, 500)}`);
 }
 
 /** Presses an inject node's button, as the editor does. */
-export async function pressInject(editorUrl: string, injectId: string): Promise<void> {
-  const answer = await http('POST', `${editorUrl}/inject/${encodeURIComponent(injectId)}`, {});
+export async function pressInject(editorUrl: string, injectId: string, headers: Record<string, string> = {}): Promise<void> {
+  const answer = await http('POST', `${editorUrl}/inject/${encodeURIComponent(injectId)}`, {}, headers);
   if (answer.status !== 200) throw new Error(`inject ${injectId}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
 }
 
 export interface NodeSet { id: string; name: string; module: string; types: string[]; enabled: boolean; loaded: boolean; err?: string; version?: string }
 
 /** The node sets Node-RED loaded from this package (GET /nodes). */
-export async function packageNodeSets(editorUrl: string): Promise<NodeSet[]> {
-  const answer = await http('GET', `${editorUrl}/nodes`);
+export async function packageNodeSets(editorUrl: string, headers: Record<string, string> = {}): Promise<NodeSet[]> {
+  const answer = await http('GET', `${editorUrl}/nodes`, undefined, headers);
   if (answer.status !== 200) throw new Error(`GET /nodes: HTTP ${answer.status}`);
   return (JSON.parse(answer.body) as NodeSet[]).filter((set) => set.module === PACKAGE_NAME);
 }
@@ -229,14 +257,18 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
   /** 'inherit' shows Node-RED's log in this terminal; 'pipe' leaves it to the caller. */
   stdio: 'inherit' | 'pipe';
+  /** The Node binary (default: the one running this). */
+  execPath?: string;
+  /** Node-RED's red.js (default: nodeRedScript(), Node-RED 4). */
+  script?: string;
 }
 
-/** Node-RED 4 from this project's node_modules, as a child process of this Node. */
+/** Node-RED (4 from this project's node_modules unless `script` says otherwise) as a child process. */
 export function startNodeRed(options: StartOptions): ChildProcess {
-  const args = [nodeRedScript(), '--userDir', options.userDir];
+  const args = [options.script ?? nodeRedScript(), '--userDir', options.userDir];
   if (options.settings) args.push('--settings', options.settings);
   if (options.port !== undefined) args.push('--port', String(options.port));
-  return spawn(process.execPath, args, { cwd: options.cwd ?? options.userDir, env: options.env, stdio: ['ignore', options.stdio, options.stdio] });
+  return spawn(options.execPath ?? process.execPath, args, { cwd: options.cwd ?? options.userDir, env: options.env, stdio: ['ignore', options.stdio, options.stdio] });
 }
 
 /** Asks the process to stop (SIGTERM: Node-RED closes its flows), kills it after `graceMs`; resolves on exit. */

@@ -73,24 +73,47 @@ export class Comms {
     });
   }
 
-  /** Connects to `<editorUrl>/comms` and subscribes to the debug messages. */
-  static open(editorUrl: string, timeoutMs = 10_000): Promise<Comms> {
+  /**
+   * Connects to `<editorUrl>/comms` and subscribes to the debug messages. With adminAuth, pass
+   * an access token (from POST <editorUrl>/auth/token): it is sent first, as the editor does, and
+   * the runtime's `{"auth":"ok"}` awaited before subscribing.
+   */
+  static open(editorUrl: string, timeoutMs = 10_000, accessToken?: string): Promise<Comms> {
     const Socket = socketClass();
     const socket = new Socket(`${editorUrl.replace(/^http/, 'ws')}/comms`);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.close();
-        reject(new Error(`comms websocket: not open within ${timeoutMs} ms`));
+        reject(new Error(`comms websocket: not ${accessToken ? 'authenticated' : 'open'} within ${timeoutMs} ms`));
       }, timeoutMs);
+      const ready = (): void => {
+        clearTimeout(timer);
+        socket.onerror = null;
+        socket.onmessage = null;
+        socket.send(JSON.stringify({ subscribe: 'debug' }));
+        resolve(new Comms(socket));
+      };
       socket.onerror = (event) => {
         clearTimeout(timer);
         reject(new Error(`comms websocket: ${String((event as { message?: string }).message ?? 'connection failed')}`));
       };
       socket.onopen = () => {
-        clearTimeout(timer);
-        socket.onerror = null;
-        socket.send(JSON.stringify({ subscribe: 'debug' }));
-        resolve(new Comms(socket));
+        if (!accessToken) return ready();
+        socket.onmessage = (event) => {
+          let answer: { auth?: string } | undefined;
+          try {
+            answer = JSON.parse(String(event.data)) as { auth?: string };
+          } catch {
+            return;
+          }
+          if (answer?.auth === 'ok') ready();
+          else if (answer?.auth === 'fail') {
+            clearTimeout(timer);
+            socket.close();
+            reject(new Error('comms websocket: the runtime refused the access token (auth: fail)'));
+          }
+        };
+        socket.send(JSON.stringify({ auth: accessToken }));
       };
     });
   }

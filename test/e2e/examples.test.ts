@@ -11,38 +11,20 @@
  * sandbox's ground truth.
  */
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
-  PACKAGE_NAME, packageNodeSets, pressInject, PROJECT_ROOT, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
+  PACKAGE_NAME, packageNodeSets, pressInject, settingsSource,
 } from '../../scripts/node-red-home';
 import { type BBox, type Image, world } from '../sandbox/data';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { Comms } from './comms';
+import { installTarball, NodeRedProcess, packPackage } from './harness';
 
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /** Outputs and notifications of one example must arrive within this. */
 const FLOW_TIMEOUT_MS = 30_000;
-
-/** The npm environment without what an enclosing `npm test` sets for this project. */
-function npmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!/^npm_(package_|lifecycle_|config_(local_prefix|prefix)$)/i.test(name)) env[name] = value;
-  }
-  return env;
-}
-
-/** Runs npm quietly; its output (the build's, for npm pack) is shown only when it fails. */
-function runNpm(args: string[], cwd: string): void {
-  const result = spawnSync(npm, [...args, '--loglevel', 'error'], { cwd, env: npmEnv(), encoding: 'utf8', timeout: 80_000 });
-  if (result.status !== 0) {
-    throw new Error(`npm ${args[0]} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}):\n${result.stdout ?? ''}${result.stderr ?? ''}`);
-  }
-}
 
 function parseBBox(text: unknown): BBox {
   const parts = String(text).split(',').map(Number);
@@ -61,11 +43,10 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
   let home: string;
   let userDir: string;
   let sandbox: Sandbox | undefined;
-  let nodeRed: ChildProcess | undefined;
+  let nodeRed: NodeRedProcess | undefined;
   let editor: string;
   let comms: Comms | undefined;
   let examples: Example[];
-  let log = '';
 
   const example = (prefix: string): Example => {
     const found = examples.find((e) => e.name.startsWith(prefix));
@@ -77,7 +58,7 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     assert.ok(found, `${ex.name}: no node ${id}`);
     return found;
   };
-  const errorLines = (): string[] => log.split('\n').filter((line) => /\[error\]/.test(line));
+  const errorLines = (): string[] => nodeRed?.errorLines() ?? [];
 
   /** Deploys one example (its tab, nodes and config node with credentials), waits until its flows run, presses its inject. */
   async function run(ex: Example, injectId: string): Promise<Comms> {
@@ -101,17 +82,8 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     this.timeout(90_000);
     examples = loadExamples();
     home = mkdtempSync(join(tmpdir(), 'mapillary-e2e-'));
-    const packDir = join(home, 'pack');
     userDir = join(home, 'user');
-    mkdirSync(packDir);
-    mkdirSync(userDir);
-
-    // The package as published: npm pack runs `prepare` (the build) and applies "files".
-    runNpm(['pack', '--pack-destination', packDir], PROJECT_ROOT);
-    const tarballs = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
-    assert.equal(tarballs.length, 1, `npm pack made ${tarballs.join(', ') || 'nothing'}`);
-    writeFileSync(join(userDir, 'package.json'), `${JSON.stringify({ name: 'mapillary-e2e-node-red-home', version: '0.0.0', private: true }, null, 2)}\n`);
-    runNpm(['install', join(packDir, tarballs[0]), '--no-audit', '--no-fund', '--prefer-offline', '--prefix', userDir], userDir);
+    installTarball(packPackage(join(home, 'pack')), userDir);
 
     sandbox = await startSandbox();
     const port = await freePort();
@@ -119,24 +91,17 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     writeFileSync(join(userDir, 'settings.js'), settingsSource({
       uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'mapillary-e2e', debugMaxLength: 10_000_000, logLevel: 'info',
     }, 'Written by test/e2e/examples.test.ts'));
-    nodeRed = startNodeRed({ userDir, port, cwd: userDir, env: nodeRedEnv(process.env, sandbox), stdio: 'pipe' });
-    nodeRed.stdout!.setEncoding('utf8').on('data', (text: string) => { log += text; });
-    nodeRed.stderr!.setEncoding('utf8').on('data', (text: string) => { log += text; });
-    try {
-      await waitForNodeRed(editor, nodeRed, 60_000);
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- Node-RED log ---\n${log}`);
-    }
+    nodeRed = await NodeRedProcess.start({ userDir, port, cwd: userDir, env: nodeRedEnv(process.env, sandbox) }, editor);
     comms = await Comms.open(editor);
   });
 
   after(async function () {
     this.timeout(30_000);
     await comms?.close();
-    if (nodeRed) await stopProcess(nodeRed, 10_000);
+    await nodeRed?.stop(10_000);
     await sandbox?.close();
     if (home) rmSync(home, { recursive: true, force: true });
-    if (process.env.E2E_LOG) console.log(log);
+    if (process.env.E2E_LOG) console.log(nodeRed?.log);
   });
 
   it('runs the packed package: a real directory in node_modules, its four node types loaded without errors', async () => {
