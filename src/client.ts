@@ -94,6 +94,8 @@ export interface JsonResponse<T = unknown> {
   data: T;
 }
 
+const REFRESH_COOL_DOWN_MS = 60_000;
+
 const USER_AGENT = 'node-red-mapillary (+https://github.com/streetflow/node-red-mapillary)';
 
 /**
@@ -115,6 +117,8 @@ export class MapillaryClient {
   private readonly onUserToken?: (tokens: TokenSet) => void | Promise<void>;
   private readonly refreshMarginMs: number;
   private refreshing?: Promise<boolean>;
+  /** When a refresh last failed: no new attempt for a minute, whatever many requests follow. */
+  private refreshFailedAt?: number;
   private readonly userAgent: string;
 
   constructor(options: MapillaryClientOptions = {}) {
@@ -258,7 +262,17 @@ export class MapillaryClient {
    * Resolves false when it failed: the caller goes on with the token it has.
    */
   private refreshOnce(signal: AbortSignal): Promise<boolean> {
-    this.refreshing ??= this.refreshUserToken({ signal }).then(() => true, () => false).finally(() => {
+    if (this.refreshFailedAt !== undefined && Date.now() - this.refreshFailedAt < REFRESH_COOL_DOWN_MS) return Promise.resolve(false);
+    this.refreshing ??= this.refreshUserToken({ signal }).then(
+      () => {
+        this.refreshFailedAt = undefined;
+        return true;
+      },
+      () => {
+        this.refreshFailedAt = Date.now();
+        return false;
+      },
+    ).finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;

@@ -128,6 +128,22 @@ describe('OAuth helpers against the sandbox', () => {
     }
   });
 
+  it('after a failed refresh, does not try again for every request', async () => {
+    const client = sandboxClient(sandbox, {
+      clientSecret: 'MLY|4242|rotated-secret', userToken: SANDBOX_CREDENTIALS.userToken, userTokenExpiresAt: Date.now() + 3600_000,
+    });
+    try {
+      sandbox.resetLog();
+      for (let i = 0; i < 3; i++) assert.equal((await client.me()).username, SANDBOX_CREDENTIALS.username, 'the current token still works');
+      sandbox.inject({ kind: '401-190', path: '/me' });
+      await assert.rejects(client.me(), { code: 'MAPILLARY_AUTH' });
+      assert.equal(requestsTo(sandbox, '/token').length, 1, 'one failed refresh, then a cool-down');
+      assert.equal(requestsTo(sandbox, '/me').length, 4);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('does not try to refresh a client token or without the secret', async () => {
     const client = sandboxClient(sandbox, { clientSecret: undefined, userToken: SANDBOX_CREDENTIALS.userToken, userTokenExpiresAt: Date.now() + 1000 });
     try {
