@@ -195,6 +195,32 @@ describe(`mapillary-images in Node-RED ${runtimeVersion}`, function () {
     assert.equal(done.payload.items, out.flatMap((m) => m.payload).length);
   });
 
+  it('calls done exactly once per input: Complete sees each success, Catch each failure', async () => {
+    await load({ bbox: '' }, 'v4', [
+      { id: 'completer', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+      { id: 'catcher', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]);
+    const completed: string[] = [];
+    const caught: string[] = [];
+    const summaries: string[] = [];
+    helper.getNode('completed').on('input', (m: Record<string, any>) => completed.push(m.topic));
+    helper.getNode('caught').on('input', (m: Record<string, any>) => caught.push(m.topic));
+    const all = new Promise<void>((resolve) => helper.getNode('done').on('input', (m: Record<string, any>) => {
+      summaries.push(m.topic);
+      if (summaries.length === 3) resolve();
+    }));
+    helper.getNode('n1').receive({ topic: 'a', bbox: AREAS.antimeridian });
+    helper.getNode('n1').receive({ topic: 'bad', bbox: '1,2' });
+    helper.getNode('n1').receive({ topic: 'c', bbox: AREAS.sea });
+    await all;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(summaries, ['a', 'bad', 'c']);
+    assert.deepEqual(completed, ['a', 'c']);
+    assert.deepEqual(caught, ['bad']);
+  });
+
   it('shows retrying in the status during back-off, then completes', async () => {
     await load({ bbox: AREAS.sea.join(',') });
     sandbox.inject({ kind: '429', path: '/images', retryAfter: 0 });
