@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MapillaryClient } from '../../src/client';
+import { MapillaryClient, type MapillaryClientOptions } from '../../src/client';
+import { SANDBOX_CREDENTIALS, world } from '../sandbox/data';
+import { startProxy } from '../sandbox/proxy';
+import { startSandbox } from '../sandbox/server';
 
 /** A tiny server that answers with `respond` and remembers what it was sent. */
 async function recorder(respond: (url: string) => { body: unknown; headers?: Record<string, string> }) {
@@ -84,5 +87,46 @@ describe('credentials on the wire', () => {
     assert.throws(() => new MapillaryClient({ baseUrls: { graph: 'not a url' } }), { code: 'MAPILLARY_INVALID_INPUT' });
     assert.throws(() => new MapillaryClient({ baseUrls: { graph: 'ftp://x' } }), { code: 'MAPILLARY_INVALID_INPUT' });
     assert.throws(() => new MapillaryClient({ timeoutMs: -1 }), { code: 'MAPILLARY_INVALID_INPUT' });
+  });
+});
+
+describe('proxies', () => {
+  it('sends requests through a proxy URL, through HTTP_PROXY, and not to hosts in NO_PROXY', async () => {
+    const sandbox = await startSandbox();
+    const proxy = await startProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
+    const clients: MapillaryClient[] = [];
+    const make = (options: Partial<MapillaryClientOptions>) => {
+      const client = new MapillaryClient({ clientToken: SANDBOX_CREDENTIALS.clientToken, baseUrls: { graph: sandbox.graphUrl }, requestsPerMinute: 0, ...options });
+      clients.push(client);
+      return client;
+    };
+    const imageId = world.images[0]!.id;
+    const target = new URL(sandbox.origin).host;
+    try {
+      await make({ proxy: { url: proxy.url.replace('http://', 'http://user:pa%3Ass@') } }).getImage(imageId);
+      assert.deepEqual(proxy.tunnels, [target]);
+      assert.equal(proxy.auth[0], `Basic ${Buffer.from('user:pa:ss').toString('base64')}`);
+
+      delete process.env.http_proxy;
+      delete process.env.no_proxy;
+      process.env.HTTP_PROXY = proxy.url;
+      process.env.NO_PROXY = '';
+      await make({ proxy: 'env' }).getImage(imageId);
+      assert.equal(proxy.tunnels.length, 2, 'HTTP_PROXY honoured');
+
+      process.env.NO_PROXY = '127.0.0.1';
+      await make({ proxy: 'env' }).getImage(imageId);
+      await make({ proxy: { url: proxy.url, noProxy: ['127.0.0.1'] } }).getImage(imageId);
+      assert.equal(proxy.tunnels.length, 2, 'NO_PROXY and the no-proxy list honoured');
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      for (const client of clients) await client.close();
+      await proxy.close();
+      await sandbox.close();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
 import { decide } from '../sandbox/approve';
 import { type Sandbox, startSandbox } from '../sandbox/server';
-import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
+import { startProxy } from '../sandbox/proxy';
+import { allNodes, collect, helper, httpProxyNode, runtimeVersion, sandboxConfig } from './setup';
 
 describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
   this.timeout(30_000);
@@ -73,6 +74,25 @@ describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
     assert.equal(cfg.client.baseUrls.graph, 'https://graph.mapillary.com');
     assert.equal(cfg.client.baseUrls.v3, sandbox.v3Url);
     assert.equal(cfg.client.timeoutMs, 30_000);
+  });
+
+  it('sends its requests through the http proxy config node chosen in it', async () => {
+    const proxy = await startProxy();
+    try {
+      const config = sandboxConfig(sandbox, 'v4', { proxy: 'px' });
+      await helper.load([...allNodes, httpProxyNode], [
+        config.node, images, ...sinks,
+        { id: 'px', type: 'http proxy', name: 'test proxy', url: proxy.url, noproxy: [] },
+      ], { ...config.credentials, px: { username: 'nr', password: 'secret' } });
+      const run = collect();
+      helper.getNode('n1').receive({});
+      await run;
+      assert.ok(proxy.tunnels.length > 0 && proxy.tunnels.every((t) => t === new URL(sandbox.origin).host));
+      assert.equal(proxy.auth[0], `Basic ${Buffer.from('nr:secret').toString('base64')}`);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
   });
 
   it('reports a missing config node as a coded error', async () => {

@@ -11,8 +11,11 @@ export const runtimeVersion: string = require(`${runtimePackage}/package.json`).
 export const helper = require('node-red-node-test-helper') as TestHelper;
 helper.init(require.resolve(runtimePackage));
 
+const coreNodes = dirname(require.resolve('@node-red/nodes/package.json', { paths: [runtimeDir] }));
 /** Node-RED's own Join node (in 17-split.js), from the runtime under test. */
-export const splitJoinNodes = require(join(dirname(require.resolve('@node-red/nodes/package.json', { paths: [runtimeDir] })), 'core', 'sequence', '17-split.js'));
+export const splitJoinNodes = require(join(coreNodes, 'core', 'sequence', '17-split.js'));
+/** Node-RED's own `http proxy` config node. */
+export const httpProxyNode = require(join(coreNodes, 'core', 'network', '06-httpproxy.js'));
 
 // The compiled nodes, as Node-RED loads them (`npm test` builds first).
 const dist = join(__dirname, '..', '..', 'dist', 'nodes');
