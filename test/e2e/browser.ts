@@ -60,6 +60,12 @@ export async function logIn(page: Page, editorUrl: string, username: string, pas
   await page.locator(`.red-ui-palette-node[data-palette-type="${paletteType}"]`).first().waitFor({ state: 'visible', timeout: 30_000 });
 }
 
+/** Opens the editor at `editorUrl/` (no adminAuth: no login); resolves once the palette shows `paletteType`. */
+export async function openEditor(page: Page, editorUrl: string, paletteType: string): Promise<void> {
+  await page.goto(`${editorUrl}/`);
+  await page.locator(`.red-ui-palette-node[data-palette-type="${paletteType}"]`).first().waitFor({ state: 'visible', timeout: 30_000 });
+}
+
 /**
  * Imports `flow` through the editor's Import dialog (as Menu > Import does) into the current
  * tab, and drops the imported nodes (which follow the mouse) onto the canvas.

@@ -1,0 +1,120 @@
+/**
+ * Editor code shared by the dialogs of the three flow nodes (mapillary images, detections and
+ * features). Each node's .html loads it with
+ *
+ *     <script src="resources/@streetflow/node-red-mapillary/mapillary-editor.js"></script>
+ *
+ * Node-RED serves this package's resources/ folder at resources/<module name>/ below the admin
+ * root, and runs this script before the node's own script. It defines one global,
+ * window.MapillaryEditor; every function takes the node type (the prefix of the dialog's ids
+ * and classes, and of the catalog's keys) and what differs between the nodes. The script is
+ * loaded once per node set: defining the namespace again is harmless (it keeps no state).
+ */
+(function () {
+    'use strict';
+
+    /**
+     * The fields saved in a node: an array, or a comma-separated string typed by hand elsewhere;
+     * `defaults` when that names none.
+     */
+    function chosenFields(value, defaults) {
+        var list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
+        list = list.map(function (f) { return String(f).trim(); }).filter(function (f) { return f; });
+        return list.length ? list : defaults;
+    }
+
+    /**
+     * Sets each input #node-input-<key> of `values` ({ key: value }) that has no value: a node
+     * imported without these properties opens with the values the runtime uses.
+     */
+    function fillFallbacks(values) {
+        Object.keys(values).forEach(function (key) {
+            if (!$('#node-input-' + key).val()) {
+                $('#node-input-' + key).val(values[key]);
+            }
+        });
+    }
+
+    /** The area, #node-input-bbox, as a TypedInput (a string by default), its type in #node-input-bboxType. */
+    function bboxInput() {
+        $('#node-input-bbox').typedInput({
+            default: 'str',
+            types: ['str', 'json', 'msg', 'flow', 'global', 'env'],
+            typeField: '#node-input-bboxType'
+        });
+    }
+
+    /**
+     * Fills #<type>-fields with one checkbox #<type>-field-<field> per entry of `fields`, its row's
+     * tooltip the catalog's <type>.fields.<field>. Checked: the fields `node` saved (see
+     * chosenFields, `defaults` when none); `id` is always returned, so always checked and locked.
+     */
+    function fieldsChecklist(node, type, fields, defaults) {
+        var chosen = chosenFields(node.fields, defaults);
+        var list = $('#' + type + '-fields');
+        fields.forEach(function (field) {
+            var id = type + '-field-' + field;
+            var row = $('<label class="mapillary-field"></label>')
+                .attr('for', id)
+                .attr('title', node._(type + '.fields.' + field))
+                .css({ display: 'block', width: 'auto', margin: '0 0 3px 0', whiteSpace: 'nowrap' })
+                .appendTo(list);
+            $('<input type="checkbox">')
+                .attr('id', id)
+                .val(field)
+                .css({ width: 'auto', margin: '0 6px 2px 0', verticalAlign: 'middle' })
+                .prop('checked', field === 'id' || chosen.indexOf(field) !== -1)
+                .prop('disabled', field === 'id')
+                .appendTo(row);
+            $('<span></span>').text(field).css({ fontFamily: 'monospace', fontSize: '12px' }).appendTo(row);
+        });
+    }
+
+    /** The button #<type>-fields-defaults checks exactly the `defaults` in the checklist. */
+    function defaultFieldsButton(type, defaults) {
+        $('#' + type + '-fields-defaults').on('click', function (event) {
+            event.preventDefault();
+            $('#' + type + '-fields input[type="checkbox"]').each(function () {
+                $(this).prop('checked', defaults.indexOf($(this).val()) !== -1);
+            });
+        });
+    }
+
+    /** The fields checked in the checklist, in its order (what oneditsave stores in `fields`). */
+    function checkedFields(type) {
+        var fields = [];
+        $('#' + type + '-fields input[type="checkbox"]').each(function () {
+            if ($(this).prop('checked')) {
+                fields.push($(this).val());
+            }
+        });
+        return fields;
+    }
+
+    /**
+     * Rows that only one API generation uses follow the configuration selected in
+     * #node-input-mapillary: .<type>-v3-only show for a v3 config node, .<type>-v4-only otherwise.
+     * Now, and on every change of the selection (the editor announces a config node added or
+     * edited from inside the dialog as one).
+     */
+    function followApiVersion(type) {
+        function showGeneration() {
+            var config = RED.nodes.node($('#node-input-mapillary').val());
+            var v3 = !!config && config.apiVersion === 'v3';
+            $('.' + type + '-v3-only').toggle(v3);
+            $('.' + type + '-v4-only').toggle(!v3);
+        }
+        $('#node-input-mapillary').on('change', showGeneration);
+        showGeneration();
+    }
+
+    window.MapillaryEditor = {
+        chosenFields: chosenFields,
+        fillFallbacks: fillFallbacks,
+        bboxInput: bboxInput,
+        fieldsChecklist: fieldsChecklist,
+        defaultFieldsButton: defaultFieldsButton,
+        checkedFields: checkedFields,
+        followApiVersion: followApiVersion
+    };
+})();
