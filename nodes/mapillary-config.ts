@@ -1,8 +1,9 @@
 import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
 import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
 import type { Node, NodeAPI, NodeDef } from './shared/red';
+import { envName } from './shared/env';
 import { type LiveConfig, registerAuthRoutes } from './shared/oauth-routes';
-import { formatExpiry, isEnvReference, parseExpiry, rememberUserToken, TokenStore } from './shared/user-tokens';
+import { formatExpiry, parseExpiry, rememberUserToken, TokenStore } from './shared/user-tokens';
 
 export interface ConfigDef extends NodeDef {
   apiVersion?: string;
@@ -37,7 +38,7 @@ const CREDENTIALS = {
 
 /** A setting still of the form `${VAR}` names an environment variable that is not set: empty. */
 function unsetEnv(value: unknown): string | undefined {
-  return typeof value === 'string' && !/^\$\{\S+\}$/.test(value.trim()) ? value : undefined;
+  return typeof value === 'string' && envName(value) === undefined ? value : undefined;
 }
 
 /** A number setting, or `fallback` when empty. */
@@ -57,8 +58,8 @@ export = function register(RED: NodeAPI): void {
 
   /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
   function fromEnv(node: Node, value: string | undefined): string | undefined {
-    const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value?.trim() ?? '');
-    return match ? String(RED.util.evaluateNodeProperty(match[1], 'env', node, null) ?? '') : value;
+    const name = envName(value);
+    return name ? String(RED.util.evaluateNodeProperty(name, 'env', node, null) ?? '') : value;
   }
 
   function proxyOption(def: ConfigDef): MapillaryClientOptions['proxy'] {
@@ -81,7 +82,7 @@ export = function register(RED: NodeAPI): void {
     if (!credentialToken && lastRun.get(this.id)) store.forget(this.id);
     // A token obtained or refreshed since the credentials were saved, kept across a restart.
     const kept = store.resolve(this.id, credentialToken);
-    if (kept && !isEnvReference(creds.userToken)) {
+    if (kept && !envName(creds.userToken)) {
       void RED.nodes.addCredentials(this.id, { ...creds, userToken: kept.token, userTokenExpiresAt: formatExpiry(kept.expiresAt, kept.token) });
     }
     let current = kept?.token ?? credentialToken;

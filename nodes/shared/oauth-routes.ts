@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TokenSet } from '../../src/auth/oauth';
 import { type BaseUrls, MapillaryClient } from '../../src/client';
 import { isMapillaryError } from '../../src/transport/errors';
+import { envName } from './env';
 import type { Handler, NodeAPI, Request, Response } from './red';
 import { rememberUserToken, type TokenStore } from './user-tokens';
 
@@ -48,8 +49,8 @@ const escapeHtml = (text: string): string =>
 /** A string setting sent by the dialog; `${VAR}` is read from the environment; empty → undefined. */
 function field(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.trim() === '' || value === '__PWRD__') return undefined;
-  const env = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
-  return env ? process.env[env[1]!] || undefined : value.trim();
+  const name = envName(value);
+  return name ? process.env[name] || undefined : value.trim();
 }
 
 function baseUrlsOf(body: Record<string, unknown>): Partial<BaseUrls> {

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenSet } from '../../src/auth/oauth';
+import { envName } from './env';
 import type { NodeAPI } from './red';
 
 /**
@@ -102,9 +103,6 @@ export class TokenStore {
   }
 }
 
-/** Whether a credential is a `${VAR}` reference (then it stays one: the token is kept only in the store). */
-export const isEnvReference = (value: string | undefined): boolean => /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value?.trim() ?? '');
-
 /**
  * Records a new user token of config node `nodeId` (from the Authenticate button or a refresh)
  * that replaces `currentToken`: in the token store (kept across restarts without a Deploy) and
@@ -114,7 +112,8 @@ export const isEnvReference = (value: string | undefined): boolean => /^\$\{[A-Z
 export async function rememberUserToken(RED: NodeAPI, store: TokenStore, nodeId: string, tokens: TokenSet, currentToken: string | undefined): Promise<void> {
   const credentials = RED.nodes.getCredentials(nodeId) ?? {};
   store.keep(nodeId, tokens, currentToken);
-  if (isEnvReference(credentials.userToken)) return;
+  // A `${VAR}` credential stays one: its successors are kept only in the store.
+  if (envName(credentials.userToken)) return;
   await RED.nodes.addCredentials(nodeId, {
     ...credentials,
     userToken: tokens.accessToken,
