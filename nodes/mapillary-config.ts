@@ -1,9 +1,10 @@
 import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
+import { type Range, SETTING_RANGES } from '../src/limits';
 import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
+import { resolveSetting } from './shared/env';
+import { registerAuthRoutes } from './shared/oauth-routes';
 import type { Node, NodeAPI, NodeDef } from './shared/red';
-import { envName } from './shared/env';
-import { type LiveConfig, registerAuthRoutes } from './shared/oauth-routes';
-import { formatExpiry, parseExpiry, rememberUserToken, TokenStore } from './shared/user-tokens';
+import { TokenStore, UserTokens } from './shared/user-tokens';
 
 export interface ConfigDef extends NodeDef {
   apiVersion?: string;
@@ -19,7 +20,7 @@ export interface ConfigDef extends NodeDef {
 }
 
 /** What flow nodes see of a `mapillary-config` node. */
-export interface MapillaryConfigNode extends Node, LiveConfig {
+export interface MapillaryConfigNode extends Node {
   apiVersion: 'v4' | 'v3';
   /** The shared client, or the reason there is none (bad settings). */
   client?: MapillaryClient;
@@ -36,36 +37,30 @@ const CREDENTIALS = {
   userTokenExpiresAt: { type: 'password' },
 } as const;
 
-/** A setting still of the form `${VAR}` names an environment variable that is not set: empty. */
-function unsetEnv(value: unknown): string | undefined {
-  return typeof value === 'string' && envName(value) === undefined ? value : undefined;
-}
-
-/** A number setting, or `fallback` when empty. */
-function num(value: unknown, fallback: number, what: string): number {
-  const given = typeof value === 'string' ? unsetEnv(value)?.trim() : value;
-  if (given === undefined || given === null || given === '') return fallback;
-  const n = Number(given);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidInputError(`Mapillary settings: ${what} must be a number; got ${String(value).slice(0, 40)}`);
+/** A number setting within its range (a `${VAR}` is read from the environment), or the range's default when empty. */
+function num(RED: NodeAPI, node: Node, value: unknown, range: Range, what: string): number {
+  const given = typeof value === 'number' ? value : resolveSetting(RED, value, node);
+  if (given === undefined) return range.default;
+  const n = typeof given === 'number' ? given : given.length <= 32 && /^\d+(\.\d+)?$/.test(given) ? Number(given) : Number.NaN;
+  if (!Number.isFinite(n) || n < range.min || n > range.max) {
+    throw new InvalidInputError(`Mapillary settings: ${what} must be a number from ${range.min} to ${range.max.toLocaleString('en-US')}; got ${String(value).slice(0, 40)}`);
+  }
   return n;
 }
 
 export = function register(RED: NodeAPI): void {
-  const store = new TokenStore(RED);
-  registerAuthRoutes(RED, store);
-  /** The user token each config node last ran with in this process (to tell a Deploy that removed it). */
-  const lastRun = new Map<string, string | undefined>();
-
-  /** A credential whose whole value is `${NAME}` comes from the environment, like other settings. */
-  function fromEnv(node: Node, value: string | undefined): string | undefined {
-    const name = envName(value);
-    return name ? String(RED.util.evaluateNodeProperty(name, 'env', node, null) ?? '') : value;
-  }
+  const tokens = new UserTokens(RED, new TokenStore(RED));
+  registerAuthRoutes(RED, tokens);
 
   function proxyOption(def: ConfigDef): MapillaryClientOptions['proxy'] {
     const proxyNode = def.proxy ? (RED.nodes.getNode(def.proxy) as ProxyNode | null) : null;
     if (!proxyNode?.url) return 'env';
-    const url = new URL(proxyNode.url);
+    let url: URL;
+    try {
+      url = new URL(proxyNode.url);
+    } catch {
+      throw new InvalidInputError('Mapillary settings: the proxy URL is not a URL');
+    }
     if (proxyNode.credentials?.username) {
       url.username = encodeURIComponent(proxyNode.credentials.username);
       url.password = encodeURIComponent(proxyNode.credentials.password ?? '');
@@ -77,47 +72,34 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     this.apiVersion = def.apiVersion === 'v3' ? 'v3' : 'v4';
     const creds = this.credentials ?? {};
-    const credentialToken = fromEnv(this, creds.userToken);
-    // Restarted by a Deploy that removed the token the node ran with: the user wants none.
-    if (!credentialToken && lastRun.get(this.id)) store.forget(this.id);
-    // A token obtained or refreshed since the credentials were saved, kept across a restart.
-    const kept = store.resolve(this.id, credentialToken);
-    if (kept && !envName(creds.userToken)) {
-      void RED.nodes.addCredentials(this.id, { ...creds, userToken: kept.token, userTokenExpiresAt: formatExpiry(kept.expiresAt, kept.token) });
-    }
-    let current = kept?.token ?? credentialToken;
-    lastRun.set(this.id, current);
+    const id = this.id;
     try {
-      this.client = new MapillaryClient({
-        clientId: fromEnv(this, creds.clientId),
-        clientToken: fromEnv(this, creds.clientToken),
-        clientSecret: fromEnv(this, creds.clientSecret),
-        userToken: current,
-        userTokenExpiresAt: kept ? kept.expiresAt : parseExpiry(creds.userTokenExpiresAt, credentialToken),
-        onUserToken: async (tokens) => {
+      const user = tokens.start(this);
+      const client = new MapillaryClient({
+        clientId: resolveSetting(RED, creds.clientId, this),
+        clientToken: resolveSetting(RED, creds.clientToken, this),
+        clientSecret: resolveSetting(RED, creds.clientSecret, this),
+        userToken: user.token,
+        userTokenExpiresAt: user.expiresAt,
+        onUserToken: async (refreshed) => {
           try {
-            await rememberUserToken(RED, store, this.id, tokens, current);
+            await tokens.adopt(id, refreshed);
           } catch (error) {
             this.warn(RED._('mapillary-config.errors.keep-token', { message: (error as Error).message }));
           }
-          current = tokens.accessToken;
-          lastRun.set(this.id, current);
         },
         baseUrls: {
-          graph: unsetEnv(def.graphUrl), v3: unsetEnv(def.v3Url), tiles: unsetEnv(def.tilesUrl),
-          authorize: unsetEnv(def.authorizeUrl), token: unsetEnv(def.tokenUrl),
+          graph: resolveSetting(RED, def.graphUrl, this), v3: resolveSetting(RED, def.v3Url, this), tiles: resolveSetting(RED, def.tilesUrl, this),
+          authorize: resolveSetting(RED, def.authorizeUrl, this), token: resolveSetting(RED, def.tokenUrl, this),
         },
-        timeoutMs: num(def.timeout, 30, 'timeout') * 1000,
-        concurrency: num(def.concurrency, 4, 'concurrency'),
-        requestsPerMinute: num(def.requestsPerMinute, 6000, 'requests per minute'),
+        timeoutMs: num(RED, this, def.timeout, SETTING_RANGES.timeout, 'timeout (seconds)') * 1000,
+        concurrency: Math.floor(num(RED, this, def.concurrency, SETTING_RANGES.concurrency, 'concurrency')),
+        requestsPerMinute: num(RED, this, def.requestsPerMinute, SETTING_RANGES.requestsPerMinute, 'requests per minute'),
         proxy: proxyOption(def),
       });
+      this.client = client;
       // A token from the Authenticate button, while this node runs: used at once, no redeploy.
-      this.adoptUserToken = (tokens) => {
-        this.client?.setUserToken(tokens.accessToken, tokens.expiresAt);
-        current = tokens.accessToken;
-        lastRun.set(this.id, current);
-      };
+      tokens.attach(id, client);
     } catch (error) {
       this.configError = error instanceof InvalidInputError ? error : new InvalidInputError(RED._('mapillary-config.errors.settings'));
       this.error(RED._('mapillary-config.errors.invalid', { message: this.configError.message }));
@@ -125,10 +107,16 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed, done) => {
       const client = this.client;
       this.client = undefined;
-      if (client) client.close().then(done, done);
-      else done();
+      if (client) {
+        tokens.detach(id, client);
+        client.close().then(done, done);
+      } else done();
     });
   }
 
-  RED.nodes.registerType('mapillary-config', MapillaryConfig, { credentials: CREDENTIALS });
+  RED.nodes.registerType('mapillary-config', MapillaryConfig, {
+    credentials: CREDENTIALS,
+    // Read by the editor as RED.settings.mapillaryConfigLimits: the ranges its validators check.
+    settings: { mapillaryConfigLimits: { value: SETTING_RANGES, exportable: true } },
+  });
 };

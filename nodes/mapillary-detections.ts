@@ -1,8 +1,9 @@
 import type { MapillaryClient } from '../src/client';
 import { decodeDetectionGeometry } from '../src/geo/detection-geometry';
 import { InvalidInputError } from '../src/transport/errors';
+import { limitText, listItems } from '../src/validate';
 import { type FlowNodeDef, runHarvests } from './shared/harvest';
-import { fieldList, filters, looksLikeArea, resolveArea } from './shared/inputs';
+import { evaluate, fieldList, filters, looksLikeArea, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI, NodeMessage } from './shared/red';
 
 type Size = { width: number; height: number };
@@ -10,12 +11,13 @@ interface Item { id?: unknown; width?: unknown; height?: unknown; properties?: {
 
 /** Ids (or v3 keys) from an id, an item of the images / map features nodes, or an array of them; sizes when items carry them. */
 function targets(value: unknown, v3: boolean): { ids: string[]; sizes: Map<string, Size> } {
-  const list = Array.isArray(value) ? value
-    : typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean)
-    : value === undefined || value === null ? [] : [value];
+  const list = value === undefined || value === null ? []
+    : typeof value === 'string' ? listItems(value, 'detections input')!.map((s) => (s as string).trim()).filter(Boolean)
+    : listItems(value, 'detections input') ?? [value];
   const sizes = new Map<string, Size>();
   const ids = list.map((entry, i) => {
-    if (typeof entry === 'string' || typeof entry === 'number') return String(entry).trim();
+    if (typeof entry === 'string') return limitText(entry, `detections input (item ${i + 1})`).trim();
+    if (typeof entry === 'number') return String(entry);
     const item = entry as Item;
     const id = v3 ? item?.properties?.key : item?.id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new InvalidInputError(`detections input (item ${i + 1}): expected an id or an item with ${v3 ? 'properties.key' : 'an id'}`);
@@ -46,7 +48,7 @@ export = function register(RED: NodeAPI): void {
   function MapillaryDetections(this: Node, def: FlowNodeDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
-      const source = RED.util.evaluateNodeProperty(def.source || 'payload', (def.sourceType as string) || 'msg', this, msg);
+      const source = evaluate(RED, this, def.source || 'payload', (def.sourceType as string) || 'msg', msg, 'detections input');
       // In v3 mode the area may come in msg.payload too: an area is not a list of image keys.
       const { ids, sizes } = targets(apiVersion === 'v3' && looksLikeArea(source) ? undefined : source, apiVersion === 'v3');
       if (apiVersion === 'v3') {

@@ -13,7 +13,7 @@ import { AbortError, AuthError, InvalidInputError, isMapillaryError, MalformedRe
 import { attempt, type RawResponse } from './transport/http';
 import { RateLimiter } from './transport/rate-limit';
 import { DEFAULT_RETRY, retryDelay, type RetryOptions } from './transport/retry';
-import { linkSignals } from './transport/signals';
+import { linkSignals, sharedController } from './transport/signals';
 import { sleep } from './transport/sleep';
 import type { CallOptions, RetryInfo } from './transport/types';
 
@@ -112,7 +112,7 @@ export class MapillaryClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly limiter: RateLimiter;
-  private readonly closing = new AbortController();
+  private readonly closing = sharedController();
   private readonly onRetry?: (info: RetryInfo) => void;
   private readonly onUserToken?: (tokens: TokenSet) => void | Promise<void>;
   private readonly refreshMarginMs: number;

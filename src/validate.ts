@@ -2,6 +2,7 @@
  * Validation of query parameters given by the caller (a flow). Every rejection is an
  * InvalidInputError whose message names the field, says what was expected and shows what was got.
  */
+import { INPUT_LIMITS, type Range } from './limits';
 import { InvalidInputError } from './transport/errors';
 
 const MAX_SHOWN = 60;
@@ -22,8 +23,56 @@ export function describeValue(value: unknown): string {
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
-function invalid(what: string, expected: string, got: unknown): InvalidInputError {
+export function invalid(what: string, expected: string, got: unknown): InvalidInputError {
   return new InvalidInputError(`${what} must be ${expected}; got ${describeValue(got)}`);
+}
+
+const grouped = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Refuses text longer than `max` characters, naming the limit; called before any pattern runs
+ * on the text, so that no input can make a parser slow.
+ */
+export function limitText(text: string, what: string, max: number = INPUT_LIMITS.shortText): string {
+  if (text.length > max) {
+    throw new InvalidInputError(`${what} is too long: ${grouped(text.length)} characters, the limit is ${grouped(max)}`);
+  }
+  return text;
+}
+
+/** Refuses a list of more than `max` items, naming the limit. */
+export function limitCount<T>(items: T[], what: string, max: number, unit = 'items'): T[] {
+  if (items.length > max) throw new InvalidInputError(`${what} has too many ${unit}: ${grouped(items.length)}, the limit is ${grouped(max)}`);
+  return items;
+}
+
+/**
+ * The items of a list given as an array or as comma-separated text (`undefined` for anything
+ * else), within the list limits: the text length is checked before it is split, the count
+ * before any item is looked at.
+ */
+export function listItems(input: unknown, what: string, limits: { text?: number; items?: number } = {}): unknown[] | undefined {
+  const maxItems = limits.items ?? INPUT_LIMITS.listItems;
+  if (typeof input === 'string') {
+    limitText(input, what, limits.text ?? INPUT_LIMITS.listText);
+    return limitCount(input.split(','), what, maxItems);
+  }
+  return Array.isArray(input) ? limitCount(input, what, maxItems) : undefined;
+}
+
+/**
+ * A count setting (max items, max requests): a whole number within `range`, as a number or a
+ * string of digits. Booleans, arrays, blanks, fractions and signs are refused (they are not
+ * counts); `undefined`, `null` and "" give the range's default.
+ */
+export function parseCount(input: unknown, what: string, range: Range): number {
+  if (input === undefined || input === null || input === '') return range.default;
+  const text = typeof input === 'string' ? limitText(input, what, 32).trim() : undefined;
+  const value = typeof input === 'number' ? input : text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    throw invalid(what, `a whole number from ${grouped(range.min)} to ${grouped(range.max)}`, input);
+  }
+  return value;
 }
 
 const isEmpty = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
@@ -70,7 +119,7 @@ export function parseDate(input: unknown, what: string): string {
   let time: number;
   if (input instanceof Date) time = input.getTime();
   else if (typeof input === 'number') time = Number.isInteger(input) ? input : Number.NaN;
-  else if (typeof input === 'string') time = parseIsoString(input.trim(), what);
+  else if (typeof input === 'string') time = parseIsoString(limitText(input, what, 64).trim(), what);
   else throw invalid(what, DATE_EXPECTED, input);
   if (!(Math.abs(time) <= MAX_EPOCH_MS)) throw invalid(what, DATE_EXPECTED, input);
   return new Date(time).toISOString();
@@ -91,17 +140,16 @@ const ID_EXPECTED = 'a numeric Mapillary id (1 to 20 digits)';
 
 /** A numeric Mapillary id (image, detection, map feature, organization...) as a digit string. */
 export function parseId(input: unknown, what: string): string {
-  if (typeof input === 'string' && /^\d{1,20}$/.test(input.trim())) return input.trim();
+  if (typeof input === 'string' && input.length <= INPUT_LIMITS.shortText && /^\d{1,20}$/.test(input.trim())) return input.trim();
   if (typeof input === 'number' && Number.isSafeInteger(input) && input >= 0) return String(input);
   throw invalid(what, ID_EXPECTED, input);
 }
 
 /** A non-empty list of ids: an array, a comma-separated string, or a single numeric id. */
 export function parseIdList(input: unknown, what: string): string[] {
-  const items = Array.isArray(input) ? input
-    : typeof input === 'string' ? (input.trim() === '' ? [] : input.split(','))
-    : typeof input === 'number' ? [input]
-    : undefined;
+  const items = typeof input === 'number' ? [input]
+    : typeof input === 'string' && input.trim() === '' ? []
+    : listItems(input, what);
   if (items === undefined || items.length === 0) {
     throw invalid(what, `a non-empty array or comma-separated list of ids (${ID_EXPECTED})`, input);
   }
@@ -110,7 +158,7 @@ export function parseIdList(input: unknown, what: string): string[] {
 
 /** An alphanumeric sequence key such as "7nfcwfvjdtphz7yj6zat6a". */
 export function parseSequenceId(input: unknown, what = 'sequence id'): string {
-  if (typeof input === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(input.trim())) return input.trim();
+  if (typeof input === 'string' && input.length <= INPUT_LIMITS.shortText && /^[A-Za-z0-9_-]{1,64}$/.test(input.trim())) return input.trim();
   throw invalid(what, 'a sequence key of 1 to 64 letters, digits, "_" or "-"', input);
 }
 
@@ -119,7 +167,7 @@ export function parsePositiveInt(input: unknown, what: string, opts: { min?: num
   const low = Math.max(opts.min ?? 0, opts.allowZero ? 0 : 1);
   const high = opts.max ?? Number.MAX_SAFE_INTEGER;
   const value = typeof input === 'number' ? input
-    : typeof input === 'string' && /^\s*[+-]?\d+(\.\d*)?\s*$/.test(input) ? Number(input)
+    : typeof input === 'string' && input.length <= 32 && /^[+-]?\d+(\.\d*)?$/.test(input.trim()) ? Number(input)
     : Number.NaN;
   if (!Number.isSafeInteger(value) || value < low || value > high) {
     const range = opts.max === undefined ? `at least ${low}` : `from ${low} to ${high}`;

@@ -128,6 +128,7 @@ describe('sandbox', function () {
       assert.equal((await get()).status, 200, 'other paths are not touched');
       const cases: Array<[Parameters<Sandbox['inject']>[0], number, number | undefined]> = [
         [{ kind: '429', retryAfter: 7 }, 429, 4], [{ kind: '403-4' }, 403, 4], [{ kind: '500-1' }, 500, 1], [{ kind: '401-190' }, 401, 190],
+        [{ kind: '400-query-timeout' }, 400, -2],
       ];
       for (const [fault, status, code] of cases) {
         sandbox.inject({ ...fault, path: new RegExp(`^/${imageId}$`) });
@@ -135,6 +136,7 @@ describe('sandbox', function () {
         const body = (await res.json()) as { error: { code: number; is_transient?: boolean } };
         assert.deepEqual([res.status, body.error.code], [status, code]);
         if (code === 4) assert.equal(body.error.is_transient, true);
+        if (code === -2) assert.deepEqual([(body.error as Record<string, unknown>).error_subcode, body.error.is_transient], [3404014, false]);
         if (fault.retryAfter) assert.equal(res.headers.get('retry-after'), '7');
       }
       sandbox.inject({ kind: '5xx', times: 2 });
@@ -148,7 +150,7 @@ describe('sandbox', function () {
       await assert.rejects(get());
       assert.equal((await get()).status, 200);
       assert.deepEqual(sandbox.stats(), {
-        requests: 11, faults: { '429': 1, '403-4': 1, '500-1': 1, '5xx': 2, reset: 1, slow: 0, malformed: 1, truncated: 1, '401-190': 1 },
+        requests: 12, faults: { '429': 1, '403-4': 1, '500-1': 1, '5xx': 2, reset: 1, slow: 0, malformed: 1, truncated: 1, '401-190': 1, '400-query-timeout': 1 },
       });
     });
 

@@ -1,6 +1,8 @@
 import type { MapillaryClient } from '../../src/client';
-import { type Page, PageStream, type WalkOptions } from '../../src/paging/walk';
-import { AbortError, InvalidInputError, isMapillaryError, type MapillaryError, MapillaryError as MapillaryErrorClass } from '../../src/transport/errors';
+import { SETTING_RANGES } from '../../src/limits';
+import { type Page, PageStream, type WalkOptions, type WalkStats } from '../../src/paging/walk';
+import { AbortError, InternalError, InvalidInputError, isMapillaryError, type MapillaryError } from '../../src/transport/errors';
+import { parseCount } from '../../src/validate';
 import type { MapillaryConfigNode } from '../mapillary-config';
 import { type Format, type OutputMode, Shaper, summarise } from './messages';
 import type { Done, Node, NodeAPI, NodeDef, NodeMessage, Send } from './red';
@@ -10,6 +12,7 @@ export interface FlowNodeDef extends NodeDef {
   output?: string;
   format?: string;
   maxItems?: string | number;
+  maxRequests?: string | number;
 }
 
 export interface OpenContext {
@@ -25,35 +28,65 @@ export type Opened = PageStream<unknown> | { stream: PageStream<unknown>; prepar
 /** Builds the walk for one input message; throws `InvalidInputError` for bad settings or input. */
 export type Opener = (context: OpenContext) => Opened | Promise<Opened>;
 
-/** Default item cap of a harvest (0 = no cap). */
-export const DEFAULT_MAX_ITEMS = 5000;
-
 /** A node setting, filled from the message only when left empty in the node. */
 export function setting(value: unknown, fromMsg: unknown): unknown {
   return value === undefined || value === null || value === '' ? fromMsg : value;
 }
 
-function maxItemsOf(def: FlowNodeDef, msg: NodeMessage): number {
-  const raw = setting(def.maxItems, msg.maxItems);
-  const value = raw === undefined || raw === null || raw === '' ? DEFAULT_MAX_ITEMS : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new InvalidInputError(`max items must be a whole number, 0 for no limit; got ${String(raw).slice(0, 40)}`);
-  return value;
+/** Status updates while a harvest runs, at most this often (the editor is told of each one). */
+const STATUS_EVERY_MS = 250;
+
+/**
+ * Any failure as a coded error: the package's own errors as they are; anything else was not
+ * expected, and says so with `MAPILLARY_INTERNAL` (never passed off as invalid input).
+ */
+export function asError(error: unknown): MapillaryError {
+  if (isMapillaryError(error)) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new InternalError(`Unexpected error in the Mapillary node: ${message.slice(0, 300)}`);
 }
 
-function asError(error: unknown): MapillaryError {
-  if (isMapillaryError(error)) return error;
-  return new MapillaryErrorClass('MAPILLARY_INVALID_INPUT', error instanceof Error ? error.message : String(error));
+/** The reason of an error for a status line: its message without the endpoint prefix, cut short. */
+function shortReason(error: MapillaryError): string {
+  const text = error.message.replace(/^Mapillary [A-Z]+ \S+( failed)?: /, '');
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/**
+ * `RED.util.cloneMessage`, which throws on messages it cannot copy (nested thousands of levels
+ * deep, say): the input is then refused before any request.
+ */
+function copyable(RED: NodeAPI, msg: NodeMessage): void {
+  try {
+    RED.util.cloneMessage(msg);
+  } catch (error) {
+    throw new InvalidInputError(`the input message cannot be copied (${error instanceof Error ? error.message : String(error)}); is it nested too deeply?`);
+  }
+}
+
+/** A copy of `msg` for the summary; a shallow one if it cannot be copied, so the summary still goes out. */
+function summaryMessage(RED: NodeAPI, msg: NodeMessage, payload: unknown): NodeMessage {
+  let copy: NodeMessage;
+  try {
+    copy = RED.util.cloneMessage(msg);
+  } catch {
+    copy = { ...msg };
+  }
+  return { ...copy, payload };
 }
 
 /**
  * Wires a flow node (images, detections, map features): each input runs one walk, queued
  * behind the one running; pages go to output 1, a summary to output 2 when the walk ends; the
- * status shows progress, retries, the end or the error code; `done` is called once per input,
- * with the coded error on failure (for Catch nodes). Redeploy or close aborts the walk in
- * flight and nothing is sent afterwards.
+ * status shows progress (cells of an area, items, pages), retries, the end (yellow when stopped
+ * at max items) or the error code and reason; `done` is called exactly once per input, with the
+ * coded error on failure (for Catch nodes). Nothing an input does can reject the queue: the
+ * next input is always served. Redeploy or close aborts the walk in flight and nothing is sent
+ * afterwards.
  */
 export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener): void {
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`${def.type}.${key}`, subs);
+  const count = (what: 'items' | 'pages' | 'warnings', n: number) => t(`count.${what}`, { count: n });
   const config = def.mapillary ? (RED.nodes.getNode(def.mapillary) as MapillaryConfigNode | null) : null;
   const mode: OutputMode = def.output === 'item' ? 'item' : 'page';
   const format: Format = def.format === 'geojson' ? 'geojson' : 'json';
@@ -61,23 +94,39 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
   let queue: Promise<void> = Promise.resolve();
   let waiting = 0;
 
-  async function run(msg: NodeMessage, send: Send, done: Done): Promise<void> {
-    if (closing.signal.aborted) return done();
-    const shaper = new Shaper(RED, msg, mode, format, send);
+  function progress(stats: Readonly<WalkStats>): string {
+    if (stats.cells) return t('status.cells', { done: stats.cells.done, total: stats.cells.total, items: count('items', stats.items) });
+    return t('status.progress', { items: count('items', stats.items), pages: count('pages', stats.pages) });
+  }
+
+  async function run(msg: NodeMessage, send: Send, finish: Done): Promise<void> {
+    if (closing.signal.aborted) return finish();
+    let shaper: Shaper | undefined;
     let stream: PageStream<unknown> | undefined;
+    let shownAt = 0;
+    const show = (stats: Readonly<WalkStats>, force = false): void => {
+      const now = Date.now();
+      if (!force && now - shownAt < STATUS_EVERY_MS) return;
+      shownAt = now;
+      node.status({ fill: 'blue', shape: 'dot', text: progress(stats) });
+    };
     try {
       if (!config) throw new InvalidInputError(t('errors.no-config'));
       if (!config.client) throw config.configError ?? new InvalidInputError(t('errors.no-config'));
+      copyable(RED, msg);
+      shaper = new Shaper(RED, msg, mode, format, send);
       node.status({ fill: 'blue', shape: 'ring', text: t('status.starting') });
       const opened = await open({
         client: config.client,
         apiVersion: config.apiVersion,
         msg,
         walk: {
-          maxItems: maxItemsOf(def, msg),
+          maxItems: parseCount(setting(def.maxItems, msg.maxItems), 'max items', SETTING_RANGES.maxItems),
+          maxRequests: parseCount(setting(def.maxRequests, msg.maxRequests), 'max requests', SETTING_RANGES.maxRequests),
           signal: closing.signal,
           onRetry: (info) => node.status({ fill: 'yellow', shape: 'ring', text: t('status.retrying', { code: info.error.code, seconds: Math.ceil(info.delayMs / 1000) }) }),
           onWarning: (warning) => node.warn(warning.message),
+          onProgress: (stats) => show(stats),
         },
       });
       stream = opened instanceof PageStream ? opened : opened.stream;
@@ -86,32 +135,64 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
         if (prepare) await prepare(page);
         if (closing.signal.aborted) throw new AbortError('closed');
         shaper.page(page, page.source ? { source: page.source } : {});
-        node.status({ fill: 'blue', shape: 'dot', text: t('status.progress', { items: stream.stats.items, pages: stream.stats.pages }) });
+        show(stream.stats, page.index === 0);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (closing.signal.aborted) return done();
+      if (closing.signal.aborted) return finish();
       shaper.finish(true);
       const summary = summarise(stream.stats, stream.stats.ended ?? 'complete');
-      send([null, { ...RED.util.cloneMessage(msg), payload: summary }]);
-      node.status({ fill: 'green', shape: 'dot', text: t(summary.warnings.length ? 'status.done-warnings' : 'status.done', { items: summary.items, warnings: summary.warnings.length }) });
-      done();
+      send([null, summaryMessage(RED, msg, summary)]);
+      if (summary.ended === 'max-items') {
+        node.status({ fill: 'yellow', shape: 'dot', text: t('status.max-items', { items: count('items', summary.items) }) });
+      } else {
+        node.status({
+          fill: 'green', shape: 'dot',
+          text: summary.warnings.length
+            ? t('status.done-warnings', { items: count('items', summary.items), warnings: count('warnings', summary.warnings.length) })
+            : t('status.done', { items: count('items', summary.items) }),
+        });
+      }
+      finish();
     } catch (caught) {
-      if (closing.signal.aborted) return done();
+      if (closing.signal.aborted) return finish();
       const error = asError(caught);
-      shaper.finish(false);
+      try {
+        shaper?.finish(false);
+      } catch {
+        // The held item could not be sent; the error below still ends the input.
+      }
       const stats = stream?.stats ?? { items: 0, pages: 0, requests: 0, retries: 0, cellsSplit: 0, warnings: [], startedAt: Date.now(), durationMs: 0 };
-      send([null, { ...RED.util.cloneMessage(msg), payload: summarise(stats, 'error', error) }]);
-      node.status({ fill: 'red', shape: 'ring', text: error.code });
-      done(error);
+      try {
+        send([null, summaryMessage(RED, msg, summarise(stats, 'error', error))]);
+      } finally {
+        node.status({ fill: 'red', shape: 'ring', text: t('status.error', { code: error.code, reason: shortReason(error) }) });
+        finish(error);
+      }
     }
   }
 
   node.on('input', (msg, send, done) => {
+    let ended = false;
+    // `done` exactly once, whatever happens on the way.
+    const finish: Done = (error) => {
+      if (ended) return;
+      ended = true;
+      done(error);
+    };
     waiting += 1;
     if (waiting > 1) node.status({ fill: 'grey', shape: 'ring', text: t('status.queued', { count: waiting - 1 }) });
-    queue = queue.then(() => run(msg, send, done)).finally(() => {
-      waiting -= 1;
-    });
+    queue = queue
+      .then(() => run(msg, send, finish))
+      .catch((error: unknown) => {
+        // A failure while reporting a failure: the input still ends with a coded error.
+        try {
+          node.status({ fill: 'red', shape: 'ring', text: asError(error).code });
+        } catch { /* nothing more can be said */ }
+        finish(asError(error));
+      })
+      .finally(() => {
+        waiting -= 1;
+      });
   });
 
   node.on('close', (_removed, done) => {

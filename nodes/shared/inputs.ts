@@ -1,12 +1,32 @@
+import { INPUT_LIMITS } from '../../src/limits';
 import { InvalidInputError } from '../../src/transport/errors';
 import { setting } from './harvest';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 
 const GEOJSON_TYPES = new Set(['Feature', 'FeatureCollection', 'Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection']);
 
+const NUMBERISH = /^-?[\d.]+$/;
+
+/**
+ * Whether text looks like an area: "a,b,c,d" (in brackets or not) or a JSON object. Linear in
+ * the length; text over the area limit that starts like one counts, so the parser can say so.
+ */
+function textLooksLikeArea(value: string): boolean {
+  const text = value.trim();
+  if (text.startsWith('{')) return true;
+  if (value.length > INPUT_LIMITS.areaText) return /^[[\d.+-]/.test(text);
+  let body = text;
+  if (body.startsWith('[')) {
+    if (!body.endsWith(']')) return false;
+    body = body.slice(1, -1);
+  }
+  const parts = body.split(',', 5);
+  return parts.length === 4 && parts.every((part) => NUMBERISH.test(part.trim()));
+}
+
 /** Whether a payload looks like an area (so an inject timestamp is not taken for one). */
 export function looksLikeArea(value: unknown): boolean {
-  if (typeof value === 'string') return /^\s*\[?\s*-?[\d.]+\s*(,\s*-?[\d.]+\s*){3}\]?\s*$/.test(value) || /^\s*\{/.test(value);
+  if (typeof value === 'string') return textLooksLikeArea(value);
   if (Array.isArray(value)) return value.length === 4;
   if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
@@ -23,12 +43,24 @@ export function resolveArea(RED: NodeAPI, node: Node, def: NodeDef, msg: NodeMes
   const value = typeof def.bbox === 'string' ? def.bbox.trim() : def.bbox;
   const type = typeof def.bboxType === 'string' && def.bboxType ? def.bboxType : 'str';
   if (value !== '' && value !== undefined) {
-    const area = RED.util.evaluateNodeProperty(value, type, node, msg);
+    const area = evaluate(RED, node, value, type, msg, 'area');
     if (area === undefined || area === null || area === '') throw new InvalidInputError(`area: ${type}.${String(value)} is empty`);
     return area;
   }
   if (msg.bbox !== undefined && msg.bbox !== null && msg.bbox !== '') return msg.bbox;
   return looksLikeArea(msg.payload) ? msg.payload : undefined;
+}
+
+/**
+ * A TypedInput setting's value for this message. What it throws (JSON that does not parse, a
+ * JSONata expression that fails) is a problem of the setting: invalid input, with its reason.
+ */
+export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: string, msg: NodeMessage, what: string): unknown {
+  try {
+    return RED.util.evaluateNodeProperty(value, type, node, msg);
+  } catch (error) {
+    throw new InvalidInputError(`${what}: ${type} setting could not be read (${error instanceof Error ? error.message.slice(0, 120) : String(error).slice(0, 120)})`);
+  }
 }
 
 /** A filter setting of the node, or the same-named `msg` property when the node leaves it empty. */

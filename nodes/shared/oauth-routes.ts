@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSet } from '../../src/auth/oauth';
 import { type BaseUrls, MapillaryClient } from '../../src/client';
-import { isMapillaryError } from '../../src/transport/errors';
-import { envName } from './env';
-import type { Handler, NodeAPI, Request, Response } from './red';
-import { rememberUserToken, type TokenStore } from './user-tokens';
+import { InvalidInputError, isMapillaryError } from '../../src/transport/errors';
+import { envName, resolveSetting } from './env';
+import type { Handler, Node, NodeAPI, Request, Response } from './red';
+import type { UserTokens } from './user-tokens';
 
 /**
  * Admin routes of the config dialog's "Authenticate with Mapillary" button and "Check" button.
@@ -16,6 +16,12 @@ import { rememberUserToken, type TokenStore } from './user-tokens';
  * credential of the node and tells the editor through `status` (permission checked), which
  * never returns the token. v3 used the implicit flow: the token arrives in the URL fragment,
  * which only the browser sees, so the callback page posts it to `implicit` with the state.
+ *
+ * Where a credential may go: a credential the runtime holds (saved with a deployed config node,
+ * or a `${VAR}` from the environment) goes only to the base URLs of the deployed config node
+ * (Mapillary's own for a node not deployed yet); an address sent in the request is used only with
+ * credentials typed in that same request (the dialog's unsaved values). So no request, however
+ * forged, makes the runtime send a saved token or secret to an address of its choosing.
  */
 
 const STATE_TTL_MS = 10 * 60 * 1000;
@@ -38,24 +44,19 @@ interface Pending {
   error?: { code: AuthErrorCode; message: string };
 }
 
-/** What the running config node offers so a new token takes effect without a redeploy. */
-export interface LiveConfig {
-  adoptUserToken?: (tokens: TokenSet) => void;
+/** What the routes read of a running config node. */
+interface RunningConfig extends Node {
+  client?: MapillaryClient;
 }
+
+/** A value the runtime holds for the credential named, rather than one typed in the request. */
+interface Credential { value?: string; held: boolean }
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** A string setting sent by the dialog; `${VAR}` is read from the environment; empty → undefined. */
-function field(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '' || value === '__PWRD__') return undefined;
-  const name = envName(value);
-  return name ? process.env[name] || undefined : value.trim();
-}
-
-function baseUrlsOf(body: Record<string, unknown>): Partial<BaseUrls> {
-  return { graph: field(body.graphUrl), v3: field(body.v3Url), authorize: field(body.authorizeUrl), token: field(body.tokenUrl) };
-}
+/** Text sent by the dialog, at most this long (ids, URLs, tokens, codes). */
+const MAX_FIELD = 4096;
 
 function describe(error: unknown): { code: AuthErrorCode; message: string } {
   if (isMapillaryError(error)) {
@@ -67,8 +68,55 @@ function describe(error: unknown): { code: AuthErrorCode; message: string } {
   return { code: 'failed', message: error instanceof Error ? error.message : String(error) };
 }
 
-export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
+export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
   const pending = new Map<string, Pending>();
+
+  /** A setting sent by the dialog; `${VAR}` is read from the environment; empty or `__PWRD__` → undefined. */
+  function field(value: unknown, node?: Node | null): string | undefined {
+    if (typeof value !== 'string' || value.length > MAX_FIELD || value === '__PWRD__') return undefined;
+    return resolveSetting(RED, value, node);
+  }
+
+  /** The base URLs sent by the dialog. */
+  function requestUrls(body: Record<string, unknown>, node?: Node | null): Partial<BaseUrls> {
+    return { graph: field(body.graphUrl, node), v3: field(body.v3Url, node), authorize: field(body.authorizeUrl, node), token: field(body.tokenUrl, node) };
+  }
+
+  /**
+   * The config node a request names: the running `mapillary-config` node, `null` for an id no
+   * node has (a new config node, not deployed yet), `undefined` for any other node or a bad id.
+   */
+  function configNode(id: unknown): RunningConfig | null | undefined {
+    if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) return undefined;
+    const node = RED.nodes.getNode(id) as RunningConfig | null;
+    if (!node) return RED.nodes.getCredentials(id) === undefined ? null : undefined;
+    return node.type === 'mapillary-config' ? node : undefined;
+  }
+
+  /** A credential: typed in the request, else held by the runtime (a `${VAR}`, or saved with a running config node). */
+  function credential(body: Record<string, unknown>, name: string, node: RunningConfig | null): Credential {
+    const typed = body[name];
+    if (typeof typed === 'string' && typed.trim() !== '' && typed !== '__PWRD__' && envName(typed) === undefined) {
+      return { value: typed.length > MAX_FIELD ? undefined : typed.trim(), held: false };
+    }
+    if (typeof typed === 'string' && envName(typed) !== undefined) return { value: field(typed, node), held: true };
+    return { value: node ? resolveSetting(RED, RED.nodes.getCredentials(node.id)?.[name], node) : undefined, held: true };
+  }
+
+  /**
+   * The base URLs a held credential may go to: the running node's own, or Mapillary's for a node
+   * not deployed. The dialog's addresses must be those (for the hosts in `keys`): an address
+   * changed in the dialog is used only with credentials typed there too.
+   */
+  function trustedUrls(body: Record<string, unknown>, node: RunningConfig | null, keys: (keyof BaseUrls)[]): Partial<BaseUrls> {
+    const trusted = node?.client?.baseUrls ?? new MapillaryClient().baseUrls;
+    if (node && !node.client) throw new InvalidInputError(t('errors.not-running'));
+    const asked = new MapillaryClient({ baseUrls: requestUrls(body, node) }).baseUrls;
+    const changed = keys.filter((key) => asked[key] !== trusted[key]);
+    if (changed.length > 0) throw new InvalidInputError(t('errors.changed-urls'));
+    return { ...trusted };
+  }
+
   const write = RED.auth.needsPermission('mapillary-config.write');
   const read = RED.auth.needsPermission('mapillary-config.read');
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`mapillary-config.auth.${key}`, subs);
@@ -84,10 +132,8 @@ export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
   }
 
   /** Records the token for the node and learns the user name; never lets the token reach a response. */
-  async function finish(entry: Pending, tokens: TokenSet, client: MapillaryClient): Promise<void> {
-    const current = RED.nodes.getCredentials(entry.nodeId)?.userToken;
-    await rememberUserToken(RED, store, entry.nodeId, tokens, field(current));
-    (RED.nodes.getNode(entry.nodeId) as LiveConfig | null)?.adoptUserToken?.(tokens);
+  async function finish(entry: Pending, issued: TokenSet, client: MapillaryClient): Promise<void> {
+    await tokens.adopt(entry.nodeId, issued);
     if (entry.apiVersion === 'v4') entry.username = (await client.me()).username;
     entry.status = 'done';
   }
@@ -116,27 +162,28 @@ export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
   const start: Handler = (req, res) => {
     sweep();
     const body = req.body ?? {};
-    const nodeId = field(body.id);
-    const saved = nodeId ? RED.nodes.getCredentials(nodeId) ?? {} : {};
+    const node = configNode(body.id);
     const apiVersion = body.apiVersion === 'v3' ? 'v3' : 'v4';
-    const clientId = field(body.clientId) ?? field(saved.clientId);
-    const clientSecret = field(body.clientSecret) ?? field(saved.clientSecret);
+    const clientId = node === undefined ? undefined : credential(body, 'clientId', node).value;
+    const secret = node === undefined ? { held: false } as Credential : credential(body, 'clientSecret', node);
     const callbackUrl = field(body.callbackUrl);
     let problem: string | undefined;
-    if (!nodeId) problem = t('errors.no-node');
+    if (node === undefined) problem = t('errors.no-node');
     else if (!clientId) problem = t('errors.no-client-id');
-    else if (apiVersion === 'v4' && !clientSecret) problem = t('errors.no-secret');
+    else if (apiVersion === 'v4' && !secret.value) problem = t('errors.no-secret');
     else if (!callbackUrl || !/^https?:\/\//.test(callbackUrl)) problem = t('errors.no-callback');
     if (problem) return res.status(400).json({ error: { code: 'settings', message: problem } });
-    const state = randomBytes(24).toString('base64url');
-    const entry: Pending = {
-      nodeId: nodeId!, apiVersion, clientId: clientId!, clientSecret, callbackUrl: callbackUrl!, baseUrls: baseUrlsOf(body),
-      expires: Date.now() + STATE_TTL_MS, status: 'pending',
-    };
     try {
+      // A held secret goes only to the node's own token URL; the new token, to its Graph API.
+      const baseUrls = apiVersion === 'v4' && secret.held ? trustedUrls(body, node!, ['token', 'graph']) : requestUrls(body, node);
+      const state = randomBytes(24).toString('base64url');
+      const entry: Pending = {
+        nodeId: String(body.id), apiVersion, clientId: clientId!, clientSecret: apiVersion === 'v4' ? secret.value : undefined, callbackUrl: callbackUrl!, baseUrls,
+        expires: Date.now() + STATE_TTL_MS, status: 'pending',
+      };
       const client = clientFor(entry);
       const authorizeUrl = client.authorizeUrl({ redirectUri: entry.callbackUrl, state, apiVersion });
-      void client.close();
+      void client.close().catch(() => undefined);
       pending.set(state, entry);
       res.json({ state, authorizeUrl });
     } catch (error) {
@@ -180,30 +227,34 @@ export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
         entry.error = describe(failure);
         page(res, String(state), false, t(`errors.${entry.error.code}`));
       })
-      .finally(() => void client.close());
+      .catch(() => undefined)
+      .finally(() => void client.close().catch(() => undefined));
   };
 
   const implicit: Handler = (req, res) => {
     const body = req.body ?? {};
-    const entry = consume(body.state);
-    if (!entry || entry.apiVersion !== 'v3') return res.status(400).json({ ok: false, message: t('errors.state') });
-    const token = field(body.access_token);
+    // Only a v3 sign-in is handed over here: a v4 state posted here stays usable (not spoiled).
+    const waiting = typeof body.state === 'string' ? pending.get(body.state) : undefined;
+    const entry = waiting?.apiVersion === 'v3' ? consume(body.state) : undefined;
+    if (!entry) return res.status(400).json({ ok: false, message: t('errors.state') });
+    const token = typeof body.access_token === 'string' && body.access_token.length <= MAX_FIELD ? body.access_token.trim() || undefined : undefined;
     if (!token) {
       entry.status = 'error';
       entry.error = body.error === 'user_denied' ? { code: 'denied', message: t('errors.denied') } : { code: 'failed', message: t('errors.provider', { error: String(body.error ?? '').slice(0, 60) }) };
       return res.status(400).json({ ok: false, message: entry.error.message });
     }
     const expiresIn = Number(body.expires_in);
-    const tokens: TokenSet = { accessToken: token, tokenType: 'bearer', expiresAt: expiresIn > 0 ? Date.now() + expiresIn * 1000 : undefined };
+    const issued: TokenSet = { accessToken: token, tokenType: 'bearer', expiresAt: expiresIn > 0 ? Date.now() + expiresIn * 1000 : undefined };
     const client = clientFor(entry);
-    finish(entry, tokens, client)
+    finish(entry, issued, client)
       .then(() => res.json({ ok: true, message: t('page.done') }))
       .catch((failure: unknown) => {
         entry.status = 'error';
         entry.error = describe(failure);
         res.status(500).json({ ok: false, message: t(`errors.${entry.error.code}`) });
       })
-      .finally(() => void client.close());
+      .catch(() => undefined)
+      .finally(() => void client.close().catch(() => undefined));
   };
 
   const status: Handler = (req, res) => {
@@ -216,13 +267,16 @@ export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
 
   const check: Handler = (req: Request, res: Response) => {
     const body = req.body ?? {};
-    const nodeId = field(body.id);
-    const saved = nodeId ? RED.nodes.getCredentials(nodeId) ?? {} : {};
-    const token = field(body.userToken) ?? field(saved.userToken);
-    if (!token) return res.status(400).json({ error: { code: 'settings', message: t('errors.no-token') } });
+    const node = configNode(body.id);
+    if (node === undefined) return res.status(400).json({ error: { code: 'settings', message: t('errors.no-node') } });
+    const typed = credential(body, 'userToken', node);
+    // Nothing typed: the token the runtime uses for this node (a kept or refreshed one included).
+    const token = typed.held && envName(body.userToken) === undefined ? (node ? tokens.current(node.id) : undefined) : typed.value;
+    if (!token) return res.status(400).json({ error: { code: 'no-token', message: t('errors.no-token') } });
     let client: MapillaryClient;
     try {
-      client = new MapillaryClient({ userToken: token, baseUrls: baseUrlsOf(body), ...INTERACTIVE });
+      const baseUrls = typed.held ? trustedUrls(body, node, ['graph']) : requestUrls(body, node);
+      client = new MapillaryClient({ userToken: token, baseUrls, ...INTERACTIVE });
     } catch (error) {
       return res.status(400).json({ error: describe(error) });
     }
@@ -232,7 +286,8 @@ export function registerAuthRoutes(RED: NodeAPI, store: TokenStore): void {
         const error = describe(failure);
         res.json({ error: { code: error.code === 'secret' ? 'token' : error.code, message: error.code === 'secret' ? t('errors.token') : t(`errors.${error.code}`) } });
       })
-      .finally(() => void client.close());
+      .catch(() => undefined)
+      .finally(() => void client.close().catch(() => undefined));
   };
 
   RED.httpAdmin.post('/mapillary/auth/start', write, start);

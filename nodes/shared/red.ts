@@ -54,7 +54,8 @@ export interface NodeAPI {
   nodes: {
     createNode(node: object, def: NodeDef): void;
     registerType<N extends Node, D extends NodeDef>(
-      type: string, constructor: (this: N, def: D) => void, options?: { credentials?: Record<string, { type: 'text' | 'password' }> },
+      type: string, constructor: (this: N, def: D) => void,
+      options?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, { value: unknown; exportable?: boolean }> },
     ): void;
     getNode(id: string): unknown;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
@@ -62,7 +63,7 @@ export interface NodeAPI {
   };
   util: {
     cloneMessage<T>(msg: T): T;
-    evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage | null): unknown;
+    evaluateNodeProperty(value: unknown, type: string, node: Node | null, msg: NodeMessage | null): unknown;
   };
   _: (key: string, substitutions?: Record<string, unknown>) => string;
   httpAdmin: {

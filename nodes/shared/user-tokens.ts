@@ -2,8 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenSet } from '../../src/auth/oauth';
-import { envName } from './env';
-import type { NodeAPI } from './red';
+import { envName, resolveSetting } from './env';
+import type { Node, NodeAPI } from './red';
 
 /**
  * User tokens obtained or refreshed at runtime. Node-RED writes credentials only on Deploy, so a
@@ -103,20 +103,74 @@ export class TokenStore {
   }
 }
 
+/** What a running config node's client offers the owner: the token it sends. */
+export interface TokenUser {
+  setUserToken(token: string | undefined, expiresAt?: number): void;
+}
+
 /**
- * Records a new user token of config node `nodeId` (from the Authenticate button or a refresh)
- * that replaces `currentToken`: in the token store (kept across restarts without a Deploy) and
- * in its runtime credentials (written to the credentials file on the next Deploy), unless the
- * credential is an environment reference.
+ * The one owner of every config node's user token: the saved credential, the kept one (store),
+ * the one in use, and each new one (from the Authenticate button or a refresh). Config nodes
+ * ask it which token to start with; the admin routes ask it which token a node uses (Check) and
+ * give it the token of a sign-in; the client tells it of a refresh.
  */
-export async function rememberUserToken(RED: NodeAPI, store: TokenStore, nodeId: string, tokens: TokenSet, currentToken: string | undefined): Promise<void> {
-  const credentials = RED.nodes.getCredentials(nodeId) ?? {};
-  store.keep(nodeId, tokens, currentToken);
-  // A `${VAR}` credential stays one: its successors are kept only in the store.
-  if (envName(credentials.userToken)) return;
-  await RED.nodes.addCredentials(nodeId, {
-    ...credentials,
-    userToken: tokens.accessToken,
-    userTokenExpiresAt: formatExpiry(tokens.expiresAt, tokens.accessToken),
-  });
+export class UserTokens {
+  /** The token each config node runs with (kept across redeploys, to tell a Deploy that removed it). */
+  private readonly inUse = new Map<string, string | undefined>();
+  private readonly users = new Map<string, TokenUser>();
+
+  constructor(private readonly RED: NodeAPI, private readonly store: TokenStore) {}
+
+  /** At the start of config node `node`: the token to use and its expiry. */
+  start(node: Node): { token?: string; expiresAt?: number } {
+    const creds = node.credentials ?? {};
+    const credentialToken = resolveSetting(this.RED, creds.userToken, node);
+    // Restarted by a Deploy that removed the token the node ran with: the user wants none.
+    if (!credentialToken && this.inUse.get(node.id)) this.store.forget(node.id);
+    // A token obtained or refreshed since the credentials were saved, kept across a restart.
+    const kept = this.store.resolve(node.id, credentialToken);
+    if (kept && !envName(creds.userToken)) {
+      void Promise.resolve(this.RED.nodes.addCredentials(node.id, { ...creds, userToken: kept.token, userTokenExpiresAt: formatExpiry(kept.expiresAt, kept.token) }))
+        .catch(() => undefined);
+    }
+    const token = kept?.token ?? credentialToken;
+    this.inUse.set(node.id, token);
+    return { token, expiresAt: kept ? kept.expiresAt : parseExpiry(creds.userTokenExpiresAt, credentialToken) };
+  }
+
+  /** The running node's client, which gets every new token at once (no redeploy). */
+  attach(nodeId: string, user: TokenUser): void {
+    this.users.set(nodeId, user);
+  }
+
+  detach(nodeId: string, user: TokenUser): void {
+    if (this.users.get(nodeId) === user) this.users.delete(nodeId);
+  }
+
+  /** The user token config node `nodeId` uses now; for a node not running, its kept or saved one. */
+  current(nodeId: string): string | undefined {
+    if (this.inUse.has(nodeId) && this.users.has(nodeId)) return this.inUse.get(nodeId);
+    const saved = resolveSetting(this.RED, this.RED.nodes.getCredentials(nodeId)?.userToken);
+    return this.store.resolve(nodeId, saved)?.token ?? saved;
+  }
+
+  /**
+   * A new user token of config node `nodeId`: kept in the store (across restarts without a
+   * Deploy), recorded as its runtime credential (written on the next Deploy) unless that is an
+   * environment reference, and used at once by the running node.
+   */
+  async adopt(nodeId: string, tokens: TokenSet): Promise<void> {
+    const credentials = this.RED.nodes.getCredentials(nodeId) ?? {};
+    const replaced = this.inUse.has(nodeId) ? this.inUse.get(nodeId) : resolveSetting(this.RED, credentials.userToken);
+    this.inUse.set(nodeId, tokens.accessToken);
+    this.users.get(nodeId)?.setUserToken(tokens.accessToken, tokens.expiresAt);
+    this.store.keep(nodeId, tokens, replaced);
+    // A `${VAR}` credential stays one: its successors are kept only in the store.
+    if (envName(credentials.userToken)) return;
+    await this.RED.nodes.addCredentials(nodeId, {
+      ...credentials,
+      userToken: tokens.accessToken,
+      userTokenExpiresAt: formatExpiry(tokens.expiresAt, tokens.accessToken),
+    });
+  }
 }

@@ -1,4 +1,6 @@
+import { INPUT_LIMITS } from '../limits';
 import { InvalidInputError } from '../transport/errors';
+import { limitText, listItems } from '../validate';
 
 const FIELD = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 
@@ -7,12 +9,12 @@ const FIELD = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
  * empty; `id` is always part of the answer, so it is not sent.
  */
 export function parseFields(input: unknown, defaults: readonly string[], what = 'fields'): string[] {
-  const list = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : input == null ? [] : undefined;
+  const list = input == null ? [] : listItems(input, what, { text: INPUT_LIMITS.shortText * INPUT_LIMITS.fields, items: INPUT_LIMITS.fields });
   if (!list) throw new InvalidInputError(`${what}: expected a list of field names or a comma-separated string`);
   const out: string[] = [];
   for (const raw of list) {
     if (typeof raw !== 'string') throw new InvalidInputError(`${what}: field names must be strings`);
-    const field = raw.trim();
+    const field = limitText(raw, what, 64).trim();
     if (field === '') continue;
     if (!FIELD.test(field)) throw new InvalidInputError(`${what}: "${field.slice(0, 40)}" is not a field name (letters, digits, "_", nested with ".")`);
     if (!out.includes(field)) out.push(field);

@@ -4,6 +4,7 @@ import { followLink } from '../paging/follow-link';
 import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { InvalidInputError } from '../transport/errors';
 import { parseDateRange, parsePositiveInt } from '../validate';
+import { parseValueList } from './lists';
 
 /** An item of the retired v3 API: a GeoJSON Feature. */
 export interface V3Feature {
@@ -48,16 +49,7 @@ const KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const VALUE = /^[a-z0-9*][a-z0-9_*-]*$/i;
 
 function list(input: unknown, what: string, pattern: RegExp, allowed?: readonly string[]): string | undefined {
-  if (input == null || input === '') return undefined;
-  const items = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : undefined;
-  if (!items || items.some((v) => typeof v !== 'string')) throw new InvalidInputError(`${what}: expected a list or a comma-separated string`);
-  const values = (items as string[]).map((v) => v.trim()).filter(Boolean);
-  for (const v of values) {
-    if (!pattern.test(v) || (allowed && !allowed.includes(v))) {
-      throw new InvalidInputError(`${what}: "${v.slice(0, 60)}" is not valid${allowed ? ` (one of ${allowed.join(', ')})` : ''}`);
-    }
-  }
-  return values.length ? values.join(',') : undefined;
+  return parseValueList(input, what, pattern, 'valid', allowed);
 }
 
 /** One Link-paged walk per box (two when the area crosses the antimeridian). */

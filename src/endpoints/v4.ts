@@ -2,11 +2,14 @@ import type { MapillaryClient } from '../client';
 import { type BBox, formatBBox, parseArea } from '../geo/bbox';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
-import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
-import { InvalidInputError, MalformedResponseError } from '../transport/errors';
+import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
+import { gridCells } from '../geo/cells';
+import { INPUT_LIMITS } from '../limits';
+import { AreaTooLargeError, InvalidInputError, MalformedResponseError } from '../transport/errors';
 import type { CallOptions } from '../transport/types';
-import { parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../validate';
+import { limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../validate';
 import { fieldsQuery, parseFields, withGeometry } from './fields';
+import { chunkList, parseValueList } from './lists';
 
 /** An item of the v4 Graph API: a flat object with a string `id` and the fields asked for. */
 export interface GraphItem {
@@ -71,39 +74,67 @@ type Query = Record<string, string | number | boolean | undefined>;
 function text(input: unknown, what: string): string | undefined {
   if (input == null || input === '') return undefined;
   if (typeof input !== 'string') throw new InvalidInputError(`${what}: expected text`);
-  return input.trim() || undefined;
+  return limitText(input, what).trim() || undefined;
 }
 
-function objectValues(input: unknown): string | undefined {
-  if (input == null || input === '') return undefined;
-  const list = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : undefined;
-  if (!list || list.some((v) => typeof v !== 'string')) throw new InvalidInputError('object values: expected a list of classes or a comma-separated string');
-  const values = (list as string[]).map((v) => v.trim()).filter(Boolean);
-  for (const v of values) {
-    if (!/^[a-z0-9*][a-z0-9_*-]*$/i.test(v)) throw new InvalidInputError(`object values: "${v.slice(0, 60)}" is not a class such as regulatory--stop--g1 or regulatory--*`);
-  }
-  return values.length ? values.join(',') : undefined;
-}
+const CLASS = /^[a-z0-9*][a-z0-9_*-]*$/i;
 
 function pointOf(item: GraphItem): readonly number[] | undefined {
   return Array.isArray(item.geometry?.coordinates) ? item.geometry.coordinates : undefined;
 }
 
-/** A walk over a v4 area search, or over a filtered search when there is no area. */
+/** The walks of several queries one after the other, in one walk (caps and statistics shared). */
+function chained(sources: ((walk: Walk) => AsyncGenerator<Page<GraphItem>, void, undefined>)[]) {
+  return async function* pages(walk: Walk): AsyncGenerator<Page<GraphItem>, void, undefined> {
+    for (const source of sources) {
+      if (walk.full) return;
+      yield* source(walk);
+    }
+  };
+}
+
+/**
+ * Refuses, before the first request, an area whose cells alone need more requests than the
+ * walk may make; with a hint when the area was read as crossing the antimeridian.
+ */
+function planArea(areas: BBox[], queries: number, options: WalkOptions): number {
+  const cells = areas.reduce((sum, box) => sum + gridCells(box, AREA_LIMITS.maxCellArea).count, 0);
+  const needed = cells * queries;
+  const max = options.maxRequests && options.maxRequests > 0 ? options.maxRequests : DEFAULT_MAX_REQUESTS;
+  if (needed > max) {
+    const width = areas.reduce((sum, box) => sum + (box[2] - box[0]), 0);
+    const crossing = areas.length === 2 && width > 180
+      ? ` The area was read as crossing the antimeridian (minLon ${areas[0]![0]} is greater than maxLon ${areas[1]![2]}), ${Math.round(width)}° wide: were the longitudes swapped?`
+      : '';
+    const times = queries > 1 ? ` × ${queries} id groups` : '';
+    throw new AreaTooLargeError(
+      `The area needs at least ${needed.toLocaleString('en-US')} requests (${cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
+    );
+  }
+  return needed;
+}
+
+/**
+ * A walk over a v4 area search, or over a filtered search when there is no area; one search per
+ * query (long id lists are sent in several), one after the other.
+ */
 function search(
-  client: MapillaryClient, path: string, label: string, areaInput: unknown, query: Query,
+  client: MapillaryClient, path: string, label: string, areaInput: unknown, queries: Query[],
   fields: string[], area: AreaOptions, options: WalkOptions,
 ): PageStream<GraphItem> {
   const limit = parsePositiveInt(area.limit ?? AREA_LIMITS.maxLimit, 'limit', { min: 1, max: AREA_LIMITS.maxLimit });
-  const walk = new Walk(options, client.closeSignal);
   if (areaInput == null || areaInput === '') {
-    return new PageStream(walk, followNext<GraphItem>(client, client.url('graph', path, { ...query, fields: fieldsQuery(fields), limit })));
+    const walk = new Walk(options, client.closeSignal);
+    return new PageStream(walk, chained(queries.map((query) => followNext<GraphItem>(client, client.url('graph', path, { ...query, fields: fieldsQuery(fields), limit })))));
   }
   const areas: BBox[] = parseArea(areaInput);
+  const planned = planArea(areas, queries.length, options);
   const { request, dropGeometry } = withGeometry(fields);
   const minCellSide = area.minCellSide ?? AREA_LIMITS.minCellSide;
   if (!(minCellSide > 0)) throw new InvalidInputError('minCellSide: must be a positive number of degrees');
-  return new PageStream(walk, areaPages<GraphItem>(client, {
+  const walk = new Walk(options, client.closeSignal);
+  walk.stats.cells = { done: 0, total: planned };
+  return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(client, {
     areas,
     limit,
     maxCellArea: AREA_LIMITS.maxCellArea,
@@ -113,15 +144,15 @@ function search(
     locate: pointOf,
     present: dropGeometry ? ({ geometry: _dropped, ...rest }) => rest as GraphItem : undefined,
     url: (cell, cellLimit) => client.url('graph', path, { ...query, bbox: formatBBox(cell), fields: fieldsQuery(request), limit: cellLimit }),
-  }));
+  }))));
 }
 
 /** `GET /images`: by area (split into cells), or by creator, sequences, ids or organization. */
 export function searchImages(client: MapillaryClient, params: ImageSearch, options: WalkOptions = {}): PageStream<GraphItem> {
   const captured = parseDateRange(params.startCapturedAt, params.endCapturedAt, 'captured at');
   const sequenceIds = params.sequenceIds == null || params.sequenceIds === '' ? undefined
-    : (typeof params.sequenceIds === 'string' ? params.sequenceIds.split(',') : Array.isArray(params.sequenceIds) ? params.sequenceIds : [params.sequenceIds])
-      .map((s) => parseSequenceId(typeof s === 'string' ? s.trim() : s)).join(',');
+    : (listItems(params.sequenceIds, 'sequence ids') ?? [params.sequenceIds]).map((s, i) => parseSequenceId(typeof s === 'string' ? s.trim() : s, `sequence ids (item ${i + 1})`));
+  const imageIds = params.imageIds == null || params.imageIds === '' ? undefined : parseIdList(params.imageIds, 'image ids');
   const query: Query = {
     start_captured_at: captured.start,
     end_captured_at: captured.end,
@@ -130,15 +161,18 @@ export function searchImages(client: MapillaryClient, params: ImageSearch, optio
     make: text(params.make, 'make'),
     model: text(params.model, 'model'),
     organization_id: params.organizationId == null || params.organizationId === '' ? undefined : parseId(params.organizationId, 'organization id'),
-    sequence_ids: sequenceIds,
-    image_ids: params.imageIds == null || params.imageIds === '' ? undefined : parseIdList(params.imageIds, 'image ids').join(','),
   };
   const hasArea = params.bbox != null && params.bbox !== '';
-  if (!hasArea && !query.creator_username && !query.sequence_ids && !query.image_ids && !query.organization_id) {
+  if (!hasArea && !query.creator_username && !sequenceIds?.length && !imageIds?.length && !query.organization_id) {
     throw new InvalidInputError('image search: give an area (bbox), or a creator username, sequence ids, image ids or an organization id');
   }
   const fields = parseFields(params.fields, DEFAULT_IMAGE_FIELDS, 'image fields');
-  return search(client, '/images', 'images', params.bbox, query, fields, params, options);
+  // Long id lists go in several requests, each URL within a safe length; each image has one
+  // id and one sequence, so the groups' answers do not overlap.
+  let queries: Query[] = [query];
+  if (sequenceIds?.length) queries = chunkList(sequenceIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...query, sequence_ids: ids }));
+  if (imageIds?.length) queries = queries.flatMap((q) => chunkList(imageIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...q, image_ids: ids })));
+  return search(client, '/images', 'images', params.bbox, queries, fields, params, options);
 }
 
 /** `GET /map_features` in an area (split into cells). */
@@ -147,14 +181,14 @@ export function searchMapFeatures(client: MapillaryClient, params: MapFeatureSea
   const first = parseDateRange(params.startFirstSeenAt, params.endFirstSeenAt, 'first seen');
   const last = parseDateRange(params.startLastSeenAt, params.endLastSeenAt, 'last seen');
   const query: Query = {
-    object_values: objectValues(params.objectValues),
+    object_values: parseValueList(params.objectValues, 'object values', CLASS, 'a class such as regulatory--stop--g1 or regulatory--*'),
     start_first_seen_at: first.start,
     end_first_seen_at: first.end,
     start_last_seen_at: last.start,
     end_last_seen_at: last.end,
   };
   const fields = parseFields(params.fields, DEFAULT_MAP_FEATURE_FIELDS, 'map feature fields');
-  return search(client, '/map_features', 'map features', params.bbox, query, fields, params, options);
+  return search(client, '/map_features', 'map features', params.bbox, [query], fields, params, options);
 }
 
 /**
@@ -162,7 +196,7 @@ export function searchMapFeatures(client: MapillaryClient, params: MapFeatureSea
  * statistics shared); follows `paging.next`. Each page names its image or map feature.
  */
 export function detections(client: MapillaryClient, ids: unknown, fields: unknown, options: WalkOptions = {}): PageStream<GraphItem> {
-  const keys = Array.isArray(ids) ? ids.map((id, i) => parseId(id, `id (item ${i + 1})`)) : [parseId(ids, 'image or map feature id')];
+  const keys = Array.isArray(ids) ? parseIdList(ids, 'ids') : [parseId(ids, 'image or map feature id')];
   const query = { fields: fieldsQuery(parseFields(fields, DEFAULT_DETECTION_FIELDS, 'detection fields')) };
   const walk = new Walk(options, client.closeSignal);
   return new PageStream(walk, async function* pages(w: Walk): AsyncGenerator<Page<GraphItem>, void, undefined> {
@@ -190,10 +224,16 @@ export async function entity(client: MapillaryClient, id: unknown, fields: unkno
 /** `GET /?ids=a,b,c`: several entities of one type at once, in the order asked. */
 export async function entities(client: MapillaryClient, ids: unknown, fields: unknown, defaults: readonly string[], call: CallOptions = {}): Promise<GraphItem[]> {
   const keys = parseIdList(ids, 'ids');
-  const url = client.url('graph', '/', { ids: keys.join(','), fields: fieldsQuery(parseFields(fields, defaults)) });
-  const { data } = await client.json<Record<string, GraphItem>>({ api: 'graph', url }, call);
-  if (data === null || typeof data !== 'object') throw new MalformedResponseError('Mapillary GET /: expected an object keyed by id', { endpoint: 'GET /' });
-  return keys.filter((k) => data[k] !== undefined).map((k) => data[k]!);
+  const fieldList = fieldsQuery(parseFields(fields, defaults));
+  const found = new Map<string, GraphItem>();
+  // Long lists go in several requests, each URL within a safe length.
+  for (const group of chunkList(keys, INPUT_LIMITS.idsPerRequestText)) {
+    const url = client.url('graph', '/', { ids: group, fields: fieldList });
+    const { data } = await client.json<Record<string, GraphItem>>({ api: 'graph', url }, call);
+    if (data === null || typeof data !== 'object') throw new MalformedResponseError('Mapillary GET /: expected an object keyed by id', { endpoint: 'GET /' });
+    for (const key of group.split(',')) if (Object.hasOwn(data, key) && data[key] !== undefined) found.set(key, data[key]!);
+  }
+  return keys.filter((k) => found.has(k)).map((k) => found.get(k)!);
 }
 
 /** `GET /image_ids?sequence_id=`: the image ids of a sequence, in capture order. */

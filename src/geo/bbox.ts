@@ -1,15 +1,22 @@
 /**
  * Bounding boxes: parsing the many ways a flow may give an area, and small helpers.
  */
+import { INPUT_LIMITS } from '../limits';
 import { InvalidInputError } from '../transport/errors';
-import { describeValue } from '../validate';
+import { describeValue, limitText } from '../validate';
 
 export type BBox = readonly [minLon: number, minLat: number, maxLon: number, maxLat: number];
 
 const EXPECTED = '"minLon,minLat,maxLon,maxLat", an array of 4 numbers, or a GeoJSON object (with a bbox, a geometry, a Feature or a FeatureCollection)';
-const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** One number as text; unambiguous (every character has one way to match), so linear in time. */
+const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+/** Longest number text read: more digits than a double holds, with room for a sign and exponent. */
+const MAX_NUMBER_TEXT = 64;
 
 type Extent = [number, number, number, number];
+
+/** How much of a GeoJSON area has been read: positions and container depth are capped. */
+interface Budget { positions: number }
 
 function fail(what: string, expected: string, got: unknown): InvalidInputError {
   return new InvalidInputError(`${what} must be ${expected}; got ${describeValue(got)}`);
@@ -17,18 +24,21 @@ function fail(what: string, expected: string, got: unknown): InvalidInputError {
 
 function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && NUMBER_TEXT.test(value.trim())) return Number(value);
+  if (typeof value === 'string' && value.length <= MAX_NUMBER_TEXT && NUMBER_TEXT.test(value.trim())) return Number(value);
   return Number.NaN;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Grow `extent` by every position found `depth` array levels below `coords`. */
-function addPositions(extent: Extent, coords: unknown, depth: number, what: string): void {
+function addPositions(extent: Extent, coords: unknown, depth: number, what: string, budget: Budget): void {
   if (!Array.isArray(coords)) throw fail(what, 'GeoJSON with coordinate arrays', coords);
   if (depth > 0) {
-    for (const child of coords) addPositions(extent, child, depth - 1, what);
+    for (const child of coords) addPositions(extent, child, depth - 1, what, budget);
     return;
+  }
+  if (++budget.positions > INPUT_LIMITS.areaPositions) {
+    throw new InvalidInputError(`${what} has too many positions: more than ${INPUT_LIMITS.areaPositions.toLocaleString('en-US')}, the limit`);
   }
   const [lon, lat] = coords;
   if (typeof lon !== 'number' || typeof lat !== 'number' || !Number.isFinite(lon) || !Number.isFinite(lat)) {
@@ -45,25 +55,28 @@ const DEPTH: Record<string, number> = {
 };
 
 /** Grow `extent` by a GeoJSON object; its own `bbox` member wins over its contents. */
-function addGeoJson(extent: Extent, obj: unknown, what: string): void {
+function addGeoJson(extent: Extent, obj: unknown, what: string, budget: Budget, level = 1): void {
   if (!isRecord(obj)) throw fail(what, EXPECTED, obj);
+  if (level > INPUT_LIMITS.areaDepth) {
+    throw new InvalidInputError(`${what} is nested too deeply: more than ${INPUT_LIMITS.areaDepth} levels of GeoJSON objects, the limit`);
+  }
   if (obj.bbox !== undefined) {
     const [w, s, e, n] = bboxMember(obj.bbox, what);
     // A nested bbox crossing the antimeridian cannot be merged into one extent: use the contents.
     if (w <= e) {
-      addPositions(extent, [[w, s], [e, n]], 1, what);
+      addPositions(extent, [[w, s], [e, n]], 1, what, budget);
       return;
     }
   }
   const type = obj.type;
-  if (type === 'Feature') addGeoJson(extent, obj.geometry, what);
+  if (type === 'Feature') addGeoJson(extent, obj.geometry, what, budget, level + 1);
   else if (type === 'FeatureCollection') {
     if (!Array.isArray(obj.features)) throw fail(what, 'a FeatureCollection with a features array', obj);
-    for (const feature of obj.features) addGeoJson(extent, feature, what);
+    for (const feature of obj.features) addGeoJson(extent, feature, what, budget, level + 1);
   } else if (type === 'GeometryCollection') {
     if (!Array.isArray(obj.geometries)) throw fail(what, 'a GeometryCollection with a geometries array', obj);
-    for (const geometry of obj.geometries) addGeoJson(extent, geometry, what);
-  } else if (typeof type === 'string' && type in DEPTH) addPositions(extent, obj.coordinates, DEPTH[type], what);
+    for (const geometry of obj.geometries) addGeoJson(extent, geometry, what, budget, level + 1);
+  } else if (typeof type === 'string' && Object.hasOwn(DEPTH, type)) addPositions(extent, obj.coordinates, DEPTH[type]!, what, budget);
   else throw fail(what, EXPECTED, obj);
 }
 
@@ -75,24 +88,27 @@ function bboxMember(value: unknown, what: string): Extent {
   return value.length === 4 ? [value[0], value[1], value[2], value[3]] : [value[0], value[1], value[3], value[4]];
 }
 
-function toExtent(input: unknown, what: string): Extent {
+function toExtent(input: unknown, what: string, parsedText = false): Extent {
   if (typeof input === 'string') {
+    limitText(input, what, INPUT_LIMITS.areaText);
     const text = input.trim();
-    if (text.startsWith('[') || text.startsWith('{')) {
+    if (!parsedText && (text.startsWith('[') || text.startsWith('{'))) {
       let parsed: unknown;
       try { parsed = JSON.parse(text); } catch { throw fail(what, EXPECTED, input); }
-      return toExtent(parsed, what);
+      return toExtent(parsed, what, true);
     }
   }
-  const items = typeof input === 'string' ? input.split(',') : Array.isArray(input) ? input : undefined;
+  const items = typeof input === 'string' ? input.split(',', 5) : Array.isArray(input) ? input : undefined;
   if (items !== undefined) {
+    // The count first: no item is read unless there are exactly four.
+    if (items.length !== 4) throw fail(what, EXPECTED, input);
     const numbers = items.map(toNumber);
-    if (numbers.length !== 4 || numbers.some((n) => !Number.isFinite(n))) throw fail(what, EXPECTED, input);
-    return [numbers[0], numbers[1], numbers[2], numbers[3]];
+    if (numbers.some((n) => !Number.isFinite(n))) throw fail(what, EXPECTED, input);
+    return [numbers[0]!, numbers[1]!, numbers[2]!, numbers[3]!];
   }
   if (isRecord(input) && input.bbox !== undefined) return bboxMember(input.bbox, what);
   const extent: Extent = [Infinity, Infinity, -Infinity, -Infinity];
-  addGeoJson(extent, input, what);
+  addGeoJson(extent, input, what, { positions: 0 });
   if (!Number.isFinite(extent[0])) throw fail(what, 'GeoJSON with at least one position', input);
   return extent;
 }

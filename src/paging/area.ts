@@ -1,6 +1,7 @@
 import type { MapillaryClient } from '../client';
 import { type BBox, formatBBox } from '../geo/bbox';
 import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
+import { isQueryTimeout } from '../transport/classify';
 import { isMapillaryError } from '../transport/errors';
 import { fetchCollection } from './fetch';
 import type { HarvestWarning, Page, Walk } from './walk';
@@ -99,7 +100,9 @@ export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
             `${search.label} in ${formatBBox(job.cell)} may be incomplete: the API returned its maximum of ${limit} items for a cell that cannot be split further`)],
         };
       } catch (error) {
-        if (!isMapillaryError(error) || error.code !== 'MAPILLARY_TOO_MUCH_DATA') throw error;
+        // Too much data (code 1), or a query that keeps timing out on Mapillary's side (code -2,
+        // after its retries): a smaller cell or a smaller page is asked instead.
+        if (!isMapillaryError(error) || (error.code !== 'MAPILLARY_TOO_MUCH_DATA' && !isQueryTimeout(error))) throw error;
         if (canSplit) return { split: true };
         if (limit > MIN_LIMIT) {
           limit = Math.max(MIN_LIMIT, Math.floor(limit / 2));
@@ -109,7 +112,7 @@ export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
           split: false,
           items: [],
           warnings: [warning('MAPILLARY_CELL_FAILED', job.cell,
-            `${search.label} in ${formatBBox(job.cell)} were not fetched: the API refused even ${limit} items for a cell that cannot be split further`)],
+            `${search.label} in ${formatBBox(job.cell)} were not fetched: the API refused even ${limit} items for a cell that cannot be split further (${(error as Error).message})`)],
         };
       }
     }
@@ -142,6 +145,7 @@ export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
         running.delete(settled.key);
         if (settled.error !== undefined) throw settled.error;
         const outcome = settled.outcome!;
+        walk.cellDone(outcome.split);
         if (outcome.split) {
           walk.stats.cellsSplit += 1;
           queue.split(settled.job);

@@ -1,4 +1,5 @@
 import type { BBox } from '../geo/bbox';
+import { SETTING_RANGES } from '../limits';
 import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../transport/errors';
 import { linkSignals } from '../transport/signals';
 import type { RetryInfo } from '../transport/types';
@@ -31,6 +32,8 @@ export interface WalkStats {
   warnings: HarvestWarning[];
   startedAt: number;
   durationMs: number;
+  /** Area searches: cells answered, and cells known so far (the plan, grown by splits). */
+  cells?: { done: number; total: number };
   /** Why the walk ended; `undefined` while it runs. */
   ended?: 'complete' | 'max-items' | 'aborted' | 'error';
 }
@@ -45,9 +48,11 @@ export interface WalkOptions {
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
   onWarning?: (warning: HarvestWarning) => void;
+  /** Told each time an area cell is answered (also an empty one), so progress is never silent. */
+  onProgress?: (stats: Readonly<WalkStats>) => void;
 }
 
-export const DEFAULT_MAX_REQUESTS = 10_000;
+export const DEFAULT_MAX_REQUESTS = SETTING_RANGES.maxRequests.default;
 
 /**
  * The state of one walk over pages: its caps, its statistics and the signal that cancels its
@@ -90,6 +95,15 @@ export class Walk {
   retried(info: RetryInfo): void {
     this.stats.retries += 1;
     this.options.onRetry?.(info);
+  }
+
+  /** One area cell answered; a split one adds its four quarters to the plan. */
+  cellDone(split: boolean): void {
+    const cells = (this.stats.cells ??= { done: 0, total: 0 });
+    cells.done += 1;
+    if (split) cells.total += 4;
+    if (cells.total < cells.done) cells.total = cells.done;
+    this.options.onProgress?.(this.stats);
   }
 
   warn(warning: HarvestWarning): void {

@@ -1,6 +1,6 @@
 import {
   AuthError, BadRequestError, HttpError, type MapillaryError, type MapillaryErrorDetails,
-  NotFoundError, RateLimitError, TooMuchDataError,
+  NotFoundError, RateLimitError, TimeoutError, TooMuchDataError,
 } from './errors';
 import { parseRetryAfter } from './retry';
 
@@ -30,6 +30,14 @@ function readErrorBody(text: string): ErrorBody {
     transient: error.is_transient === true,
     fbtraceId: typeof error.fbtrace_id === 'string' ? error.fbtrace_id : undefined,
   };
+}
+
+/** Mapillary's `error_subcode` of a query that timed out on its side (with code -2, HTTP 400). */
+export const QUERY_TIMEOUT_SUBCODE = 3404014;
+
+/** Whether an error is Mapillary's own query timeout (code -2), which a smaller query avoids. */
+export function isQueryTimeout(error: MapillaryError): boolean {
+  return error.mapillaryCode === -2;
 }
 
 /** Replaces every secret found in `text` (tokens echoed back by a server, say). */
@@ -68,6 +76,13 @@ export function errorFromResponse(
   if (body.code === 4 || status === 429) return new RateLimitError(message, details);
   if (body.code === 190 || status === 401) return new AuthError(message, details);
   if (body.code === 1) return new TooMuchDataError(message, details);
+  // Code -2 (subcode 3404014: a query timeout in a dense area) says is_transient false, yet the
+  // same request succeeds when asked again: it is retried, and an area cell that keeps timing
+  // out is split like a code 1 refusal.
+  if (body.code === -2) {
+    const transient = { ...details, transient: true };
+    return body.subcode === QUERY_TIMEOUT_SUBCODE ? new TimeoutError(message, transient) : new HttpError(message, transient);
+  }
   if ((body.code === 100 && body.subcode === 33) || status === 404) return new NotFoundError(message, details);
   if (status === 403 && !body.transient) return new AuthError(message, details);
   if (status >= 400 && status < 500 && !body.transient) return new BadRequestError(message, details);

@@ -16,7 +16,9 @@ export type MapillaryErrorCode =
   | 'MAPILLARY_INVALID_INPUT'
   | 'MAPILLARY_MALFORMED_RESPONSE'
   | 'MAPILLARY_ABORTED'
-  | 'MAPILLARY_REQUEST_LIMIT';
+  | 'MAPILLARY_REQUEST_LIMIT'
+  | 'MAPILLARY_AREA_TOO_LARGE'
+  | 'MAPILLARY_INTERNAL';
 
 export interface MapillaryErrorDetails {
   /** Method and path of the call, without query string: "GET /images". */
@@ -121,6 +123,15 @@ export class AbortError extends MapillaryError {
 /** A hard cap on requests was reached before the walk was complete: results are partial. */
 export class RequestLimitError extends MapillaryError {
   constructor(message: string, details?: MapillaryErrorDetails) { super('MAPILLARY_REQUEST_LIMIT', message, details); }
+}
+
+/** The area needs more requests than allowed (known before the first request): nothing was sent. */
+export class AreaTooLargeError extends MapillaryError {
+  constructor(message: string, details?: MapillaryErrorDetails) { super('MAPILLARY_AREA_TOO_LARGE', message, details); }
+}
+/** A failure the package did not expect (a bug, or a message it cannot copy): the input is ended, the node goes on. */
+export class InternalError extends MapillaryError {
+  constructor(message: string, details?: MapillaryErrorDetails) { super('MAPILLARY_INTERNAL', message, details); }
 }
 
 export function isMapillaryError(value: unknown): value is MapillaryError {

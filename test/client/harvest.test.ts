@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { MapillaryClient } from '../../src/client';
 import type { GraphItem } from '../../src/endpoints/v4';
+import type { MapillaryError } from '../../src/transport/errors';
 import type { HarvestWarning } from '../../src/paging/walk';
 import { AREAS, world } from '../sandbox/data';
 import { type Sandbox, startSandbox } from '../sandbox/server';
@@ -109,13 +110,28 @@ describe('area harvest over HTTP (v4 images and map features)', function () {
     assert.equal(stream.stats.ended, 'max-items');
   });
 
+  it('refuses up front, with MAPILLARY_AREA_TOO_LARGE and no request, an area with more cells than maxRequests', () => {
+    assert.throws(() => client.searchImages({ bbox: AREAS.suburb }, { maxRequests: 11 }), (error: MapillaryError) => {
+      assert.equal(error.code, 'MAPILLARY_AREA_TOO_LARGE');
+      assert.match(error.message, /at least 12 requests \(12 cells/);
+      assert.match(error.message, /max requests \(11\)/);
+      assert.doesNotMatch(error.message, /antimeridian/);
+      return true;
+    });
+    // Longitudes swapped: read as a band across the antimeridian, with the hint.
+    assert.throws(() => client.searchImages({ bbox: [10, 50, -10, 51] }, { maxRequests: 100 }), /crossing the antimeridian \(minLon 10 is greater than maxLon -10\), 340° wide: were the longitudes swapped/);
+    assert.throws(() => client.searchImages({ bbox: [-180, -90, 180, 90] }), /cells of under 0.01 square degrees\), more than max requests \(10,000\)/);
+    assert.equal(requestsTo(sandbox, '/images').length, 0);
+  });
+
   it('fails with MAPILLARY_REQUEST_LIMIT at maxRequests, after the pages already given', async () => {
-    const stream = client.searchImages({ bbox: AREAS.suburb }, { maxRequests: 3, concurrency: 1 });
+    // The plan fits (12 cells), but a full cell would need splitting: the cap is reached on the way.
+    const stream = client.searchImages({ bbox: AREAS.suburb, limit: 20 }, { maxRequests: 14, concurrency: 1 });
     const got: GraphItem[] = [];
     await assert.rejects(async () => {
       for await (const page of stream) got.push(...page.items);
     }, { code: 'MAPILLARY_REQUEST_LIMIT' });
-    assert.equal(requestsTo(sandbox, '/images').length, 3);
+    assert.equal(requestsTo(sandbox, '/images').length, 14);
     assert.equal(stream.stats.ended, 'error');
     assert.ok(got.length > 0, 'pages sent before the limit stay valid');
   });

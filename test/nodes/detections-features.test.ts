@@ -109,7 +109,8 @@ describe(`mapillary-detections and mapillary-features in Node-RED ${runtimeVersi
     helper.getNode('d1').receive({ payload: [{ nothing: true }] });
     const { done } = await run;
     assert.equal(done.payload.error.code, 'MAPILLARY_INVALID_INPUT');
-    assert.equal(statusTexts(helper.getNode('d1')).at(-1), 'MAPILLARY_INVALID_INPUT');
+    assert.equal(statusTexts(helper.getNode('d1')).at(-1), 'mapillary-detections.status.error');
+    assert.equal(helper.getNode('d1').status.lastCall.args[0].fill, 'red');
   });
 
   it('features: map features in an area with a wildcard filter, per item into Join', async () => {

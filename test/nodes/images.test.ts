@@ -53,7 +53,7 @@ describe(`mapillary-images in Node-RED ${runtimeVersion}`, function () {
     assert.ok(done.payload.requests >= out.length && typeof done.payload.durationMs === 'number');
     const texts = statusTexts(helper.getNode('n1'));
     assert.equal(texts[0], 'mapillary-images.status.starting');
-    assert.ok(texts.includes('mapillary-images.status.progress'));
+    assert.ok(texts.includes('mapillary-images.status.cells'), 'an area harvest counts its cells');
     assert.equal(texts.at(-1), 'mapillary-images.status.done');
   });
 
@@ -173,7 +173,8 @@ describe(`mapillary-images in Node-RED ${runtimeVersion}`, function () {
     assert.equal(error.error.source.id, 'n1');
     assert.equal(done.payload.ended, 'error');
     assert.equal(done.payload.error.code, 'MAPILLARY_INVALID_INPUT');
-    assert.equal(statusTexts(helper.getNode('n1')).at(-1), 'MAPILLARY_INVALID_INPUT');
+    assert.equal(statusTexts(helper.getNode('n1')).at(-1), 'mapillary-images.status.error');
+    assert.equal(helper.getNode('n1').status.lastCall.args[0].fill, 'red');
   });
 
   it('keeps pages already sent when a later request fails, and the error names no token', async () => {

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { mulberry32 } from './data';
 import { errors, writeReply } from './http';
 
-export const FAULT_KINDS = ['429', '403-4', '500-1', '5xx', 'reset', 'slow', 'malformed', 'truncated', '401-190'] as const;
+export const FAULT_KINDS = ['429', '403-4', '500-1', '5xx', 'reset', 'slow', 'malformed', 'truncated', '401-190', '400-query-timeout'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which requests a fault applies to; unset fields match everything. */
@@ -93,6 +93,7 @@ export function serveFault(res: ServerResponse, fault: Fault, served: number): v
     case '403-4': return writeReply(res, errors.requestLimit(403).reply, headers);
     case '500-1': return writeReply(res, errors.tooMuchData().reply, headers);
     case '401-190': return writeReply(res, errors.invalidToken().reply, headers);
+    case '400-query-timeout': return writeReply(res, errors.queryTimeout().reply, headers);
     case '5xx': // alternately a proxy's HTML 502 and an empty 503
       return writeReply(res, served % 2 === 1
         ? { status: 502, headers: { 'Content-Type': 'text/html' }, body: BAD_GATEWAY_HTML }

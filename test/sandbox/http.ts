@@ -42,9 +42,11 @@ export const errors = {
     { error_subcode: 33 }),
   tooMuchData: () => graphError(500, 1, "Please reduce the amount of data you're asking for, then retry your request"),
   requestLimit: (status: number) => graphError(status, 4, 'Application request limit reached', { is_transient: true }),
+  /** Mapillary's query timeout in dense areas: HTTP 400, code -2, subcode 3404014, and (wrongly) not transient. */
+  queryTimeout: () => graphError(400, -2, 'Query timed out. Please retry, or reduce the amount of data you are asking for.', { error_subcode: 3404014, is_transient: false }),
 };
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** `minLon,minLat,maxLon,maxLat`; a box crossing the antimeridian is refused (split it). */
