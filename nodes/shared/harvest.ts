@@ -177,7 +177,14 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
     const finish: Done = (error) => {
       if (ended) return;
       ended = true;
-      done(error);
+      try {
+        done(error);
+      } catch (failure) {
+        if (!error) throw failure;
+        // Node-RED could not copy the message to tell Catch nodes (nested too deeply): they are
+        // told with a message holding its id and topic only.
+        node.error(error, { _msgid: msg._msgid, topic: msg.topic });
+      }
     };
     waiting += 1;
     if (waiting > 1) node.status({ fill: 'grey', shape: 'ring', text: t('status.queued', { count: waiting - 1 }) });
