@@ -7,7 +7,10 @@ import { InvalidInputError } from './transport/errors';
 
 const MAX_SHOWN = 60;
 
-/** A short, human-readable rendering of any value for error messages (at most ~60 chars). */
+/**
+ * A short, human-readable rendering of any value for error messages (at most ~60 chars). It
+ * reads only as much of the value as it shows, so a huge or deeply nested input costs nothing.
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing (undefined)';
   if (typeof value === 'string') {
@@ -16,11 +19,48 @@ export function describeValue(value: unknown): string {
   let text: string;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
   else if (typeof value === 'function') text = 'a function';
+  else if (typeof value === 'symbol') text = 'a symbol';
   else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'an invalid Date' : `Date ${value.toISOString()}`;
-  else {
-    try { text = JSON.stringify(value) ?? String(value); } catch { text = Object.prototype.toString.call(value); }
-  }
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+  else text = preview(value, MAX_SHOWN + 1);
+  const shown = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+  return Array.isArray(value) && value.length > 4 ? `${shown} (${value.length.toLocaleString('en-US')} items)` : shown;
+}
+
+/** JSON-like text of `value`, stopped once `budget` characters are written. */
+function preview(value: unknown, budget: number): string {
+  let out = '';
+  const write = (part: string): boolean => {
+    out += part;
+    return out.length < budget;
+  };
+  const walk = (v: unknown, depth: number): boolean => {
+    if (v === null || typeof v !== 'object') {
+      let part: string | undefined;
+      try { part = typeof v === 'string' ? JSON.stringify(v.slice(0, budget)) : typeof v === 'bigint' ? String(v) : JSON.stringify(v); } catch { part = undefined; }
+      return write(part ?? 'null');
+    }
+    if (depth > 8) return write('…');
+    const isArray = Array.isArray(v);
+    if (!write(isArray ? '[' : '{')) return false;
+    let first = true;
+    if (isArray) {
+      for (const item of v) {
+        if (!first && !write(',')) return false;
+        first = false;
+        if (!walk(item, depth + 1)) return false;
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (!first && !write(',')) return false;
+        first = false;
+        if (!write(`${JSON.stringify(key.slice(0, budget))}:`) || !walk((v as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+    }
+    return write(isArray ? ']' : '}');
+  };
+  walk(value, 0);
+  return out;
 }
 
 export function invalid(what: string, expected: string, got: unknown): InvalidInputError {

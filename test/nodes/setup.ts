@@ -29,7 +29,7 @@ export interface TestNode {
   id: string;
   receive(msg: Record<string, unknown>): void;
   on(event: string, listener: (arg: any) => void): void;
-  status: { args: any[][] };
+  status: { args: any[][]; lastCall: { args: any[] } };
   warn: { args: any[][] };
   [key: string]: any;
 }
