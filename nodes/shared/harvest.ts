@@ -33,6 +33,9 @@ export function setting(value: unknown, fromMsg: unknown): unknown {
   return value === undefined || value === null || value === '' ? fromMsg : value;
 }
 
+/** Inputs ending within this time of each other are one run for the status ("done: 57 items from 20 inputs"). */
+const BURST_GAP_MS = 2000;
+
 /** Status updates while a harvest runs, at most this often (the editor is told of each one). */
 const STATUS_EVERY_MS = 250;
 
@@ -86,13 +89,27 @@ function summaryMessage(RED: NodeAPI, msg: NodeMessage, payload: unknown): NodeM
  */
 export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener): void {
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`${def.type}.${key}`, subs);
-  const count = (what: 'items' | 'pages' | 'warnings', n: number) => t(`count.${what}`, { count: n });
+  const count = (what: 'items' | 'pages' | 'warnings' | 'inputs', n: number) => t(`count.${what}`, { count: n });
   const config = def.mapillary ? (RED.nodes.getNode(def.mapillary) as MapillaryConfigNode | null) : null;
   const mode: OutputMode = def.output === 'item' ? 'item' : 'page';
   const format: Format = def.format === 'geojson' ? 'geojson' : 'json';
   const closing = new AbortController();
   let queue: Promise<void> = Promise.resolve();
   let waiting = 0;
+
+  /** Inputs that ended complete one after another (with less than BURST_GAP_MS between them). */
+  const burst = { inputs: 0, items: 0, endedAt: 0 };
+  function tally(items: number): { inputs: number; items: number } {
+    const now = Date.now();
+    if (now - burst.endedAt > BURST_GAP_MS) {
+      burst.inputs = 0;
+      burst.items = 0;
+    }
+    burst.inputs += 1;
+    burst.items += items;
+    burst.endedAt = now;
+    return burst;
+  }
 
   function progress(stats: Readonly<WalkStats>): string {
     if (stats.cells) return t('status.cells', { done: stats.cells.done, total: stats.cells.total, items: count('items', stats.items) });
@@ -142,15 +159,16 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       shaper.finish(true);
       const summary = summarise(stream.stats, stream.stats.ended ?? 'complete');
       send([null, summaryMessage(RED, msg, summary)]);
+      const burst = tally(summary.items);
       if (summary.ended === 'max-items') {
         node.status({ fill: 'yellow', shape: 'dot', text: t('status.max-items', { items: count('items', summary.items) }) });
+      } else if (summary.warnings.length) {
+        node.status({ fill: 'green', shape: 'dot', text: t('status.done-warnings', { items: count('items', summary.items), warnings: count('warnings', summary.warnings.length) }) });
+      } else if (burst.inputs > 1) {
+        // One input per image, say: the status tells the whole run, not the last image alone.
+        node.status({ fill: 'green', shape: 'dot', text: t('status.done-inputs', { items: count('items', burst.items), inputs: count('inputs', burst.inputs) }) });
       } else {
-        node.status({
-          fill: 'green', shape: 'dot',
-          text: summary.warnings.length
-            ? t('status.done-warnings', { items: count('items', summary.items), warnings: count('warnings', summary.warnings.length) })
-            : t('status.done', { items: count('items', summary.items) }),
-        });
+        node.status({ fill: 'green', shape: 'dot', text: t('status.done', { items: count('items', summary.items) }) });
       }
       finish();
     } catch (caught) {

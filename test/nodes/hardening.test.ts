@@ -78,6 +78,25 @@ describe(`node hardening in Node-RED ${runtimeVersion}: statuses, ranges, unexpe
     assert.ok(statusTexts(helper.getNode('n1')).includes('mapillary-images.status.cells'), 'progress shown for empty cells');
   });
 
+  it('fed one image per message, the detections node ends on the whole run, not the last image', async () => {
+    const config = sandboxConfig(sandbox);
+    await helper.load(allNodes, [
+      config.node,
+      { id: 'i1', type: 'mapillary-images', mapillary: 'cfg', bbox: AREAS.suburb.join(','), output: 'item', maxItems: 20, wires: [['d1'], []] },
+      { id: 'd1', type: 'mapillary-detections', mapillary: 'cfg', source: 'payload', sourceType: 'msg', output: 'page', maxItems: 0, wires: [['out'], ['done']] },
+      { id: 'out', type: 'helper' }, { id: 'done', type: 'helper' },
+    ], config.credentials);
+    const summaries: Record<string, any>[] = [];
+    const all = new Promise<void>((resolve) => helper.getNode('done').on('input', (m: Record<string, any>) => {
+      summaries.push(m.payload);
+      if (summaries.length === 20) resolve();
+    }));
+    helper.getNode('i1').receive({});
+    await all;
+    const last = helper.getNode('d1').status.lastCall.args[0];
+    assert.deepEqual([last.fill, last.text], ['green', 'mapillary-detections.status.done-inputs']);
+  });
+
   for (const [name, extra, pattern] of [
     ['a timeout that overflows Node\'s timer', { timeout: 2_147_484 }, /timeout \(seconds\) must be a number from 1 to 600/],
     ['a concurrency of 100,000', { concurrency: 100_000 }, /concurrency must be a number from 1 to 32/],
@@ -138,6 +157,7 @@ describe(`node hardening in Node-RED ${runtimeVersion}: statuses, ranges, unexpe
       assert.equal(t('status.progress', { items: items(1), pages: t('count.pages', { count: 1 }) }), '1 item, 1 page');
       assert.equal(t('status.cells', { done: 812, total: 5049, items: items(0) }), 'cell 812 of 5049 · 0 items');
       assert.equal(t('status.max-items', { items: items(5000) }), 'stopped at max items: 5000 items');
+      assert.equal(t('status.done-inputs', { items: items(57), inputs: t('count.inputs', { count: 20 }) }), 'done: 57 items from 20 inputs');
       assert.equal(t('status.done-warnings', { items: items(1), warnings: t('count.warnings', { count: 1 }) }), 'done: 1 item, 1 warning');
       assert.equal(t('status.error', { code: 'MAPILLARY_AUTH', reason: 'Invalid OAuth 2.0 Access Token (HTTP 401, code 190)' }),
         'MAPILLARY_AUTH: Invalid OAuth 2.0 Access Token (HTTP 401, code 190)');
