@@ -424,7 +424,8 @@ function positive(value: number | undefined, fallback: number, what: string): nu
   return value;
 }
 
-function normaliseBaseUrls(overrides: Partial<BaseUrls> = {}): BaseUrls {
+/** Mapillary's base URLs with `overrides` applied, checked and without trailing slashes. */
+export function normaliseBaseUrls(overrides: Partial<BaseUrls> = {}): BaseUrls {
   const out = { ...MAPILLARY_BASE_URLS };
   for (const key of Object.keys(out) as (keyof BaseUrls)[]) {
     const value = overrides[key]?.trim();

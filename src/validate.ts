@@ -21,14 +21,15 @@ export function describeValue(value: unknown): string {
   else if (typeof value === 'function') text = 'a function';
   else if (typeof value === 'symbol') text = 'a symbol';
   else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'an invalid Date' : `Date ${value.toISOString()}`;
-  else text = preview(value, MAX_SHOWN + 1);
+  else text = preview(value, MAX_SHOWN + 1) ?? Object.prototype.toString.call(value);
   const shown = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
   return Array.isArray(value) && value.length > 4 ? `${shown} (${value.length.toLocaleString('en-US')} items)` : shown;
 }
 
-/** JSON-like text of `value`, stopped once `budget` characters are written. */
-function preview(value: unknown, budget: number): string {
+/** JSON-like text of `value`, stopped once `budget` characters are written; `undefined` for a circular value (as JSON.stringify). */
+function preview(value: unknown, budget: number): string | undefined {
   let out = '';
+  const path = new Set<object>();
   const write = (part: string): boolean => {
     out += part;
     return out.length < budget;
@@ -40,6 +41,8 @@ function preview(value: unknown, budget: number): string {
       return write(part ?? 'null');
     }
     if (depth > 8) return write('…');
+    if (path.has(v)) throw new TypeError('circular');
+    path.add(v);
     const isArray = Array.isArray(v);
     if (!write(isArray ? '[' : '{')) return false;
     let first = true;
@@ -57,9 +60,14 @@ function preview(value: unknown, budget: number): string {
         if (!write(`${JSON.stringify(key.slice(0, budget))}:`) || !walk((v as Record<string, unknown>)[key], depth + 1)) return false;
       }
     }
+    path.delete(v);
     return write(isArray ? ']' : '}');
   };
-  walk(value, 0);
+  try {
+    walk(value, 0);
+  } catch {
+    return undefined;
+  }
   return out;
 }
 

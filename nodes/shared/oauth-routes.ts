@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSet } from '../../src/auth/oauth';
-import { type BaseUrls, MapillaryClient } from '../../src/client';
+import { type BaseUrls, MapillaryClient, normaliseBaseUrls } from '../../src/client';
 import { InvalidInputError, isMapillaryError } from '../../src/transport/errors';
 import { envName, resolveSetting } from './env';
 import type { Handler, Node, NodeAPI, Request, Response } from './red';
@@ -70,6 +70,11 @@ function describe(error: unknown): { code: AuthErrorCode; message: string } {
 
 export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
   const pending = new Map<string, Pending>();
+  /**
+   * Config nodes not deployed yet that got a token by signing in here, with the base URLs of that
+   * sign-in: the token came from there, so it may go back there (Check before the first Deploy).
+   */
+  const signedIn = new Map<string, Partial<BaseUrls>>();
 
   /** A setting sent by the dialog; `${VAR}` is read from the environment; empty or `__PWRD__` → undefined. */
   function field(value: unknown, node?: Node | null): string | undefined {
@@ -89,7 +94,7 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
   function configNode(id: unknown): RunningConfig | null | undefined {
     if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) return undefined;
     const node = RED.nodes.getNode(id) as RunningConfig | null;
-    if (!node) return RED.nodes.getCredentials(id) === undefined ? null : undefined;
+    if (!node) return RED.nodes.getCredentials(id) === undefined || signedIn.has(id) ? null : undefined;
     return node.type === 'mapillary-config' ? node : undefined;
   }
 
@@ -104,14 +109,14 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
   }
 
   /**
-   * The base URLs a held credential may go to: the running node's own, or Mapillary's for a node
-   * not deployed. The dialog's addresses must be those (for the hosts in `keys`): an address
+   * The base URLs a held credential may go to: the running node's own; for a node not deployed,
+   * those of the sign-in that gave it its token, else Mapillary's. The dialog's addresses must be those (for the hosts in `keys`): an address
    * changed in the dialog is used only with credentials typed there too.
    */
   function trustedUrls(body: Record<string, unknown>, node: RunningConfig | null, keys: (keyof BaseUrls)[]): Partial<BaseUrls> {
-    const trusted = node?.client?.baseUrls ?? new MapillaryClient().baseUrls;
     if (node && !node.client) throw new InvalidInputError(t('errors.not-running'));
-    const asked = new MapillaryClient({ baseUrls: requestUrls(body, node) }).baseUrls;
+    const trusted = node?.client?.baseUrls ?? normaliseBaseUrls(typeof body.id === 'string' ? signedIn.get(body.id) : undefined);
+    const asked = normaliseBaseUrls(requestUrls(body, node));
     const changed = keys.filter((key) => asked[key] !== trusted[key]);
     if (changed.length > 0) throw new InvalidInputError(t('errors.changed-urls'));
     return { ...trusted };
@@ -133,6 +138,7 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
 
   /** Records the token for the node and learns the user name; never lets the token reach a response. */
   async function finish(entry: Pending, issued: TokenSet, client: MapillaryClient): Promise<void> {
+    if (!RED.nodes.getNode(entry.nodeId)) signedIn.set(entry.nodeId, entry.baseUrls);
     await tokens.adopt(entry.nodeId, issued);
     if (entry.apiVersion === 'v4') entry.username = (await client.me()).username;
     entry.status = 'done';
@@ -271,7 +277,7 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
     if (node === undefined) return res.status(400).json({ error: { code: 'settings', message: t('errors.no-node') } });
     const typed = credential(body, 'userToken', node);
     // Nothing typed: the token the runtime uses for this node (a kept or refreshed one included).
-    const token = typed.held && envName(body.userToken) === undefined ? (node ? tokens.current(node.id) : undefined) : typed.value;
+    const token = typed.held && envName(body.userToken) === undefined ? tokens.current(String(body.id)) : typed.value;
     if (!token) return res.status(400).json({ error: { code: 'no-token', message: t('errors.no-token') } });
     let client: MapillaryClient;
     try {

@@ -186,4 +186,20 @@ describe(`Admin routes never send a held token or secret to an address from the 
     assert.deepEqual(answer.body, { username: SANDBOX_CREDENTIALS.username });
     assert.equal(sandbox.requests[0]!.headers.authorization, `OAuth ${issued}`, 'the token in use, not the one saved before');
   });
+
+  it('before its first Deploy, a new config node\'s token goes back only to the addresses it came from', async () => {
+    const { authorizeUrl } = (await post('start', {
+      id: 'new-cfg', apiVersion: 'v4', clientId: SANDBOX_CREDENTIALS.clientId, clientSecret: SANDBOX_CREDENTIALS.clientSecret, callbackUrl,
+      graphUrl: sandbox.graphUrl, tokenUrl: sandbox.tokenUrl, authorizeUrl: sandbox.authorizeUrl,
+    })).body;
+    const redirect = await decide(authorizeUrl, 'approve');
+    await helper.request().get(`/mapillary/auth/callback?${redirect.search.slice(1)}`);
+    const issued = (helper.credentials.get('new-cfg') as Record<string, string>).userToken!;
+    const own = await post('check', { id: 'new-cfg', userToken: '', graphUrl: sandbox.graphUrl });
+    assert.deepEqual(own.body, { username: SANDBOX_CREDENTIALS.username });
+    const elsewhere = await post('check', { id: 'new-cfg', userToken: '', graphUrl: attacker.url });
+    assert.equal(elsewhere.status, 400);
+    assert.ok(!JSON.stringify(attacker.seen).includes(issued));
+    assert.deepEqual(attacker.seen, []);
+  });
 });
