@@ -1,9 +1,16 @@
 /**
  * OAuth of the sandbox: the /connect consent page (authorization code for v4, implicit token in
- * the fragment for legacy v3), the exchange and refresh at POST /graph/token, and the token
- * store every API authenticates against. Issued tokens belong to the sandbox user.
+ * the fragment for legacy v3), the exchange and refresh at POST /graph/token, and the check of
+ * the tokens every API authenticates against. Issued tokens belong to the sandbox user.
+ *
+ * Issued user tokens are stateless: `MLYARsandbox<expiry ms>.<random>.<HMAC-SHA256>`, signed
+ * with a fixed sandbox key. Any sandbox accepts what an earlier one issued until it expires, so
+ * a token kept by Node-RED still works after `npm start` restarts with a new sandbox.
+ *
+ * The consent page answers with `Cross-Origin-Opener-Policy: same-origin`, as large sites do:
+ * the window that opened it loses its handle (`popup.closed` turns true while it is open).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from './data';
 import { errors, escapeHtml, json, type Reply } from './http';
 
@@ -11,6 +18,28 @@ export type Caller = { kind: 'client' } | { kind: 'user'; username: string };
 
 const APP_NAME = 'Sandbox App';
 const CODE_TTL_MS = 10 * 60_000;
+const TOKEN_PREFIX = 'MLYARsandbox';
+/** Signs issued user tokens. Fixed, and no secret: the sandbox is fake, its tokens open fake data. */
+const TOKEN_SIGNING_KEY = 'streetflow/node-red-mapillary sandbox user tokens v1';
+const ISSUED_TOKEN = /^MLYARsandbox(\d{1,15})\.[A-Za-z0-9_-]{1,64}\.([A-Za-z0-9_-]{43})$/;
+
+const signature = (signed: string): string => createHmac('sha256', TOKEN_SIGNING_KEY).update(signed).digest('base64url');
+
+/** A new user token of the sandbox, valid until `expiresAt` (epoch ms). */
+export function issueToken(expiresAt: number): string {
+  const signed = `${TOKEN_PREFIX}${Math.floor(expiresAt)}.${randomBytes(18).toString('base64url')}`;
+  return `${signed}.${signature(signed)}`;
+}
+
+/** The expiry (epoch ms) of a token this or any other sandbox issued, if its signature holds; undefined otherwise. */
+export function issuedTokenExpiry(token: string): number | undefined {
+  const match = ISSUED_TOKEN.exec(token);
+  if (!match) return undefined;
+  // Compared as text: decoding would let the spare bits of the last character vary.
+  const given = Buffer.from(match[2]);
+  const expected = Buffer.from(signature(token.slice(0, token.length - match[2].length - 1)));
+  return given.length === expected.length && timingSafeEqual(given, expected) ? Number(match[1]) : undefined;
+}
 
 interface PendingRequest { redirectUri: string; state: string | null; inFragment: boolean }
 
@@ -20,7 +49,11 @@ function page(status: number, title: string, content: string): Reply {
 <body><h1>${escapeHtml(title)}</h1>
 ${content}
 </body></html>`;
-  return { status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, body };
+  return {
+    status,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin' },
+    body,
+  };
 }
 
 const errorPage = (message: string): Reply => page(400, 'Authorization failed', `<p id="error">${escapeHtml(message)}</p>`);
@@ -56,8 +89,6 @@ function tokenParams(contentType: string | undefined, body: string): Record<stri
 }
 
 export class OAuth {
-  /** Issued access token -> expiry (epoch ms). */
-  private readonly tokens = new Map<string, number>();
   /** Unused authorization code -> expiry (epoch ms). */
   private readonly codes = new Map<string, number>();
   private readonly pending = new Map<string, PendingRequest>();
@@ -66,7 +97,7 @@ export class OAuth {
 
   authenticate(token: string | null | undefined): Caller | undefined {
     if (token === SANDBOX_CREDENTIALS.clientToken) return { kind: 'client' };
-    const issued = token ? this.tokens.get(token) : undefined;
+    const issued = token ? issuedTokenExpiry(token) : undefined;
     if (token === SANDBOX_CREDENTIALS.userToken || (issued !== undefined && issued > Date.now())) {
       return { kind: 'user', username: SANDBOX_CREDENTIALS.username };
     }
@@ -132,8 +163,6 @@ export class OAuth {
   }
 
   private issue(): string {
-    const token = `MLYARsandbox${randomBytes(24).toString('base64url')}`;
-    this.tokens.set(token, Date.now() + this.options.tokenExpiresIn * 1000);
-    return token;
+    return issueToken(Date.now() + this.options.tokenExpiresIn * 1000);
   }
 }
