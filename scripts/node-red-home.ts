@@ -6,7 +6,7 @@
  * node:child_process); no Node-RED import.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -16,6 +16,31 @@ import type { Sandbox } from '../test/sandbox/server';
 export const PROJECT_ROOT = join(__dirname, '..');
 export const PACKAGE_NAME = '@streetflow/node-red-mapillary';
 export const NODE_TYPES = ['mapillary-config', 'mapillary-images', 'mapillary-detections', 'mapillary-features'] as const;
+
+/** The flows of a Node-RED user directory, and the backups Node-RED makes of them. */
+export const FLOW_FILES = ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup'] as const;
+/**
+ * The user tokens the config nodes keep across restarts (obtained by Authenticate or refreshed
+ * since the last Deploy; see nodes/shared/user-tokens.ts), and the key that encrypts them when
+ * the settings have no credentialSecret.
+ */
+export const TOKEN_FILES = ['.mapillary-tokens.json', '.mapillary-tokens.key'] as const;
+
+/**
+ * What `npm start -- --reset` clears in a user directory: the flows (the examples are deployed
+ * again) and the kept user tokens (a token of an earlier sandbox or account would otherwise come
+ * back). Settings, installed nodes and files written by flows stay. Returns the files removed.
+ */
+export function resetUserDir(userDir: string): string[] {
+  const removed: string[] = [];
+  for (const name of [...FLOW_FILES, ...TOKEN_FILES]) {
+    const file = join(userDir, name);
+    if (!existsSync(file)) continue;
+    rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 /** The variables the example config nodes read as `${NAME}` (URLs, then credentials). */
 export const URL_VARIABLES = ['MAPILLARY_GRAPH_URL', 'MAPILLARY_V3_URL', 'MAPILLARY_TILES_URL', 'MAPILLARY_AUTHORIZE_URL', 'MAPILLARY_TOKEN_URL'] as const;

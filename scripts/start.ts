@@ -4,7 +4,8 @@
  * another port).
  *
  *   npm start                  start; the first start deploys the examples
- *   npm start -- --reset       deploy the examples again, replacing every flow in .node-red/
+ *   npm start -- --reset       deploy the examples again, replacing every flow in .node-red/,
+ *                              and forget the user tokens kept there (.mapillary-tokens.*)
  *
  * Mapillary: unless MAPILLARY_CLIENT_TOKEN or MAPILLARY_USER_TOKEN is set, the test sandbox
  * (test/sandbox/, deterministic fake data, no account) runs on 127.0.0.1 (port
@@ -18,6 +19,8 @@
  *   flows_cred.json      first start, i.e. when flows.json does not exist, or with --reset) and
  *                        on every deploy from the editor. The example credentials are
  *                        `${MAPILLARY_...}` references, no secrets; encrypted with a fixed key.
+ *   .mapillary-tokens.json   user tokens from Authenticate or a refresh, kept across restarts
+ *   .mapillary-tokens.key    until the next Deploy (the nodes write them); removed by --reset.
  *   node_modules/@streetflow/node-red-mapillary   a symlink to the project: after
  *                        `npm run build`, restart to load the changed nodes.
  * Node-RED runs in .node-red/ (working directory and fileWorkingDirectory), so files that flows
@@ -32,13 +35,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { type Sandbox, startSandbox } from '../test/sandbox/server';
 import {
   deployFlows, flowsOf, hasRealCredentials, loadExamples, nodeRedEnv, nodeSetProblems, PACKAGE_NAME, packageNodeSets,
-  PROJECT_ROOT, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
+  PROJECT_ROOT, resetUserDir, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
 } from './node-red-home';
 
-const USAGE = 'usage: npm start [-- --reset]\n  --reset   deploy the example flows again, replacing the flows in .node-red/';
+const USAGE = 'usage: npm start [-- --reset]\n  --reset   deploy the example flows again, replacing the flows in .node-red/,\n            and forget the user tokens kept there';
 /** Encrypts .node-red/flows_cred.json; a local development home, not a place for real secrets. */
 const CREDENTIAL_SECRET = 'streetflow-node-red-mapillary-local-dev';
-const FLOW_FILES = ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup'];
 
 function portFrom(name: string, fallback: number, allowZero: boolean): number {
   const text = process.env[name]?.trim();
@@ -107,7 +109,10 @@ async function main(): Promise<void> {
     uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', credentialSecret: CREDENTIAL_SECRET,
     fileWorkingDirectory: userDir, debugMaxLength: 100_000,
   }, 'Written by `npm start` (scripts/start.ts) on every start: edits are overwritten.'));
-  if (reset) for (const name of FLOW_FILES) rmSync(join(userDir, name), { force: true });
+  if (reset) {
+    const removed = resetUserDir(userDir);
+    console.log(`--reset: ${removed.length > 0 ? `removed ${removed.join(', ')} from ${relative(root, userDir)}/` : 'nothing to remove'}`);
+  }
   const deployExamples = !existsSync(join(userDir, 'flows.json'));
 
   let sandbox: Sandbox | undefined;
