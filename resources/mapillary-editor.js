@@ -1,6 +1,7 @@
 /**
  * Editor code shared by the dialogs of the three flow nodes (mapillary images, detections and
- * features). Each node's .html loads it with
+ * features), and the ranges of the settings, which the config dialog checks too. Each node's
+ * .html loads it with
  *
  *     <script src="resources/@streetflow/node-red-mapillary/mapillary-editor.js"></script>
  *
@@ -12,6 +13,90 @@
  */
 (function () {
     'use strict';
+
+    /**
+     * The ranges of the numeric settings, used only when the runtime does not export its own
+     * (RED.settings.mapillaryConfigLimits, from src/limits.ts SETTING_RANGES): the same numbers.
+     */
+    var FALLBACK_LIMITS = {
+        timeout: { min: 1, max: 600, default: 30 },
+        concurrency: { min: 1, max: 32, default: 4 },
+        requestsPerMinute: { min: 0, max: 60000, default: 6000 },
+        maxItems: { min: 0, max: 100000000, default: 5000 },
+        maxRequests: { min: 1, max: 1000000, default: 10000 }
+    };
+    /** A whole value `${NAME}`: read from the environment by the runtime (as nodes/shared/env.ts). */
+    var ENV_PATTERN = /^\$\{\S+\}$/;
+    /** A number as the runtime reads a config setting: digits, maybe a fraction; no sign, no exponent. */
+    var NUMBER_PATTERN = /^\d+(\.\d+)?$/;
+    var WHOLE_PATTERN = /^\d+$/;
+
+    function isRange(r) {
+        return !!r && typeof r.min === 'number' && typeof r.max === 'number' && isFinite(r.min) && isFinite(r.max) && r.min <= r.max;
+    }
+
+    /**
+     * The range `{min, max, default}` of setting `key` (timeout, concurrency, requestsPerMinute,
+     * maxItems, maxRequests): the runtime's, read when asked (RED.settings.mapillaryConfigLimits),
+     * else the fallback above.
+     */
+    function range(key) {
+        var given = RED.settings && RED.settings.mapillaryConfigLimits;
+        var r = given && isRange(given[key]) ? given[key] : FALLBACK_LIMITS[key];
+        return { min: r.min, max: r.max, default: typeof r.default === 'number' ? r.default : FALLBACK_LIMITS[key].default };
+    }
+
+    function formatNumber(n) {
+        return Number(n).toLocaleString('en-US');
+    }
+
+    /** Empty: the setting's default (or the message's value) applies. */
+    function isBlank(value) {
+        return value === undefined || value === null || String(value).trim() === '';
+    }
+
+    /**
+     * A validator for a `defaults` entry: blank is valid (the default applies); otherwise a number
+     * within the range of `key` (`whole`: digits only), or, with `env`, a `${ENV_VAR}`. Invalid:
+     * the catalog's message <type>.<messageKey> with __min__ and __max__. It declares two
+     * parameters: Node-RED (3 and later) then shows a string it returns as the field's tooltip.
+     */
+    function validator(type, key, messageKey, options) {
+        return function (value, opt) {
+            if (isBlank(value)) {
+                return true;
+            }
+            var text = String(value).trim();
+            if (options.env && ENV_PATTERN.test(text)) {
+                return true;
+            }
+            var r = range(key);
+            var n = Number(text);
+            if ((options.whole ? WHOLE_PATTERN : NUMBER_PATTERN).test(text) && n >= r.min && n <= r.max) {
+                return true;
+            }
+            var def = RED.nodes.getType(type);
+            return def._(type + '.' + messageKey, { min: formatNumber(r.min), max: formatNumber(r.max) });
+        };
+    }
+
+    /** A config setting (timeout, concurrency, requestsPerMinute): a number in range, or `${ENV_VAR}`, or empty. */
+    function settingValidator(type, key) {
+        return validator(type, key, 'validation.range', { env: true, whole: false });
+    }
+
+    /** A count of a flow node (maxItems, maxRequests): a whole number in range, or empty. */
+    function countValidator(type, key) {
+        return validator(type, key, 'validation.count', { env: false, whole: true });
+    }
+
+    /** Gives each input #<prefix>-<key> of `keys` the min and max of its range, and its default as placeholder. */
+    function rangeInputs(prefix, keys) {
+        keys.forEach(function (key) {
+            var r = range(key);
+            $('#' + prefix + '-' + key).attr({ min: r.min, max: r.max, placeholder: String(r.default) });
+        });
+    }
 
     /**
      * The fields saved in a node: an array, or a comma-separated string typed by hand elsewhere;
@@ -109,6 +194,10 @@
     }
 
     window.MapillaryEditor = {
+        range: range,
+        settingValidator: settingValidator,
+        countValidator: countValidator,
+        rangeInputs: rangeInputs,
         chosenFields: chosenFields,
         fillFallbacks: fillFallbacks,
         bboxInput: bboxInput,

@@ -10,7 +10,10 @@
  * logs in to the editor, imports inject -> mapillary images -> debug, adds a mapillary-config
  * from the images node's dialog with the client id and secret and the sandbox addresses (no
  * client token), presses Authenticate, approves in the sandbox's popup, sees "Authenticated as
- * sandbox-user", and deploys. The flow then runs with the user token the sandbox issued (seen
+ * sandbox-user", checks the token the runtime now holds with Check (nothing typed), and deploys.
+ * The sandbox's consent page sends Cross-Origin-Opener-Policy: same-origin, as large sites do,
+ * so the dialog loses its handle on the popup (`closed` reads true while it is open): the
+ * dialog must wait for the runtime's answer, never report the window as closed. The flow then runs with the user token the sandbox issued (seen
  * in the sandbox's request log), its output matches the sandbox's ground truth, and the token
  * never reached the browser, the editor's state or the flows.
  *
@@ -114,7 +117,7 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
       let password: string;
       let bearer: Record<string, string>;
       let accessToken: string;
-      let texts: { auth: Record<string, Record<string, string>> };
+      let texts: { auth: Record<string, Record<string, string>>; editor2: Record<string, string> };
       let context: BrowserContext | undefined;
       let page: Page;
       const consoleLines: string[] = [];
@@ -135,6 +138,13 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
             broken = title;
             throw error;
           }
+        });
+      };
+      /** A step the later ones do not depend on: skipped after an earlier failure, but its own failure skips nothing. */
+      const sideStep = (title: string, fn: (this: Mocha.Context) => Promise<void>): void => {
+        it(title, async function () {
+          if (broken) this.skip();
+          await fn.call(this);
         });
       };
 
@@ -246,7 +256,11 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         assert.equal((JSON.parse(status.body) as { status: string }).status, 'error', 'an unknown state is an error');
         const check = await admin('POST', '/mapillary/auth/check', {}, bearer);
         assert.ok(![401, 403].includes(check.status), `POST check with a token: HTTP ${check.status}`);
-        assert.equal(check.status, 400, `POST check without a user token is a settings error: ${check.body}`);
+        // No token typed and no config node: an error with a message (`no-token`; `settings` before the runtime knew that code).
+        const checked = JSON.parse(check.body) as { username?: string; error?: { code?: string; message?: string } };
+        assert.ok(['no-token', 'settings'].includes(checked.error?.code ?? ''), `POST check without any user token: HTTP ${check.status} ${check.body}`);
+        assert.equal(typeof checked.error?.message, 'string');
+        assert.equal(checked.username, undefined);
 
         // The popup has no admin token: the callback answers without one, the state is its protection.
         const unknown = await admin('GET', '/mapillary/auth/callback?state=unknown&code=x');
@@ -299,10 +313,21 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         }
       });
 
-      step('Authenticate with Mapillary: the popup, Approve, then "Authenticated as sandbox-user" in the dialog', async function () {
+      step('Authenticate with Mapillary: the popup (Cross-Origin-Opener-Policy), Approve, then "Authenticated as sandbox-user" in the dialog, never "closed"', async function () {
         this.timeout(60_000);
         assert.ok(context, 'the browser runs');
         sandbox!.resetLog();
+        // Every state of the status line from here on: its kind (data-kind) and text.
+        await page.evaluate(() => {
+          const w = globalThis as unknown as { mapillaryStatusLog: Array<{ kind: string; text: string }> };
+          const line = document.getElementById('mapillary-auth-status')!;
+          w.mapillaryStatusLog = [];
+          new MutationObserver(() => {
+            w.mapillaryStatusLog.push({ kind: line.getAttribute('data-kind') ?? '', text: line.innerText });
+          }).observe(line, { childList: true, subtree: true, characterData: true, attributes: true });
+        });
+        const statusLog = (): Promise<Array<{ kind: string; text: string }>> =>
+          page.evaluate(() => (globalThis as unknown as { mapillaryStatusLog: Array<{ kind: string; text: string }> }).mapillaryStatusLog);
         const popupOpened = context.waitForEvent('page');
         const started = page.waitForRequest((request) => /\/mapillary\/auth\/start$/.test(request.url()));
         await page.locator('#mapillary-auth-button').click();
@@ -311,10 +336,30 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         configId = String((((await started).postDataJSON() ?? {}) as { id?: unknown }).id ?? '');
         assert.ok(configId, 'POST mapillary/auth/start names the config node');
         const popupClosed = popup.waitForEvent('close', { timeout: 30_000 });
-        await popup.locator('#approve').click();
+        await popup.locator('#approve').waitFor({ state: 'visible' });
+
+        // The consent page cut the link between the windows, as Mapillary's own may.
+        const consent = sandbox!.requests.find((r) => r.method === 'GET' && r.url.startsWith('/connect?'));
+        assert.ok(consent, 'the popup opened the authorize page');
+        assert.equal(await popup.evaluate(() => window.opener === null), true, 'the popup has no opener: Cross-Origin-Opener-Policy took effect');
+        // The dialog sees a closed window while it is open, and waits for the runtime, saying so neutrally.
         const status = page.locator('#mapillary-auth-status');
+        await page.waitForFunction((waiting) => {
+          const line = document.getElementById('mapillary-auth-status')!;
+          return line.getAttribute('data-kind') === 'error' || line.innerText.includes(waiting);
+        }, texts.editor2['waiting-closed'], { timeout: 10_000 });
+        assert.notEqual(await status.getAttribute('data-kind'), 'error', `the dialog gave up on a window that is open: ${await status.innerText()}`);
+        assert.equal(await status.getAttribute('data-kind'), 'info', 'a neutral line, not an error');
+        assert.equal(popup.isClosed(), false, 'the popup is still open');
+
+        await popup.locator('#approve').click();
         await status.getByText(texts.auth.editor['done-user'].replace('__username__', SANDBOX_CREDENTIALS.username)).waitFor({ state: 'visible', timeout: 30_000 });
         assert.match(await status.innerText(), /Authenticated as sandbox-user/);
+        const seen = await statusLog();
+        assert.deepEqual(seen.filter((entry) => entry.kind === 'error' || entry.text.includes(texts.auth.editor.closed)), [],
+          `the dialog showed an error during a sign-in that succeeded: ${JSON.stringify(seen)}`);
+        assert.ok(seen.some((entry) => entry.kind === 'info' && entry.text.includes(texts.editor2['waiting-closed'])), `the waiting line showed: ${JSON.stringify(seen)}`);
+        assert.equal(seen.at(-1)?.kind, 'success', `the last state: ${JSON.stringify(seen.at(-1))}`);
 
         // The code was exchanged by Node-RED (client secret, server side), the user known with the new token.
         const exchange = sandbox!.requests.find((r) => r.method === 'POST' && r.url.startsWith('/graph/token'));
@@ -325,8 +370,6 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         issuedToken = String(me.headers.authorization ?? '').replace(/^OAuth\s+/i, '');
         assert.match(issuedToken, /^MLYARsandbox/, 'a user token issued by the sandbox');
         // The popup went to the sandbox's consent page with the callback of this editor, and closed itself when done.
-        const consent = sandbox!.requests.find((r) => r.method === 'GET' && r.url.startsWith('/connect?'));
-        assert.ok(consent, 'the popup opened the authorize page');
         assert.equal(new URL(consent.url, sandbox!.origin).searchParams.get('redirect_uri'), `${origin}/admin/mapillary/auth/callback`);
         await popupClosed;
 
@@ -336,6 +379,34 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         assert.ok(!pageState.includes(issuedToken), 'the user token is in the editor page');
         await dismissNotifications(page);
         if (runtime.screenshots) await page.locator('.red-ui-tray').last().screenshot({ path: join(runtime.screenshots, 'authenticate-after.png') });
+      });
+
+      sideStep('Check before Deploy, no token typed: the runtime checks the token it holds for the node, "Token works: signed in as sandbox-user"', async function () {
+        this.timeout(60_000);
+        const field = page.locator('#node-config-input-userToken');
+        const status = page.locator('#mapillary-auth-status');
+        const works = texts.auth.editor['check-ok'].replace('__username__', SANDBOX_CREDENTIALS.username);
+        assert.equal(works, 'Token works: signed in as sandbox-user.');
+        const left = await field.inputValue();
+        try {
+          // As Authenticate left the field (__PWRD__), then emptied: the dialog asks the runtime both times.
+          for (const typed of [left, '']) {
+            await field.fill(typed);
+            sandbox!.resetLog();
+            const request = page.waitForRequest((r) => /\/mapillary\/auth\/check$/.test(r.url()) && r.method() === 'POST');
+            await page.locator('#mapillary-check-button').click();
+            assert.deepEqual((await request).postDataJSON(), { id: configId, userToken: typed, graphUrl: sandbox!.graphUrl }, 'what the dialog sends');
+            await status.getByText(works).waitFor({ state: 'visible', timeout: 30_000 }).catch(async (error: unknown) => {
+              throw new Error(`with the field ${JSON.stringify(typed)}, the status line says: ${JSON.stringify(await status.innerText())} (${String(error)})`);
+            });
+            assert.equal(await status.getAttribute('data-kind'), 'success');
+            const asked = sandbox!.requests.find((r) => r.method === 'GET' && r.url.startsWith('/graph/me'));
+            assert.equal(asked?.headers.authorization, `OAuth ${issuedToken}`, 'the runtime checked the token it got from Authenticate');
+          }
+        } finally {
+          // As Authenticate left it, so that Deploy keeps the token.
+          await field.fill(left);
+        }
       });
 
       step('Done, Done, Deploy: the config node is saved with the token as a credential, not in the flows', async function () {

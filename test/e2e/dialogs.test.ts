@@ -10,7 +10,10 @@
  * editor's copy of the node, and the v3-only / v4-only rows follow the selected config node
  * (also one added or edited from inside the dialog). Detections: a decoding mode ticks and
  * locks geometry and image. The shared editor script is served from the module's resources/
- * folder below the admin root.
+ * folder below the admin root. The numeric settings (Max items, Max requests; the config node's
+ * timeout, concurrency and rate) follow the ranges the runtime exports
+ * (RED.settings.mapillaryConfigLimits): out-of-range values are marked invalid with the catalog's
+ * message, and Done saves what was typed.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +23,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import {
   type FlowNode, freePort, http, NODE_TYPES, nodeSetProblems, PACKAGE_NAME, packageNodeSets, settingsSource,
 } from '../../scripts/node-red-home';
-import { dismissNotifications, ensureChromium, importFlow, launchBrowser, openEditor, openNode } from './browser';
+import { SETTING_RANGES } from '../../src/limits';
+import { clickTab, dismissNotifications, ensureChromium, importFlow, launchBrowser, openEditor, openNode } from './browser';
 import { installTarball, NodeRedProcess, packPackage } from './harness';
 
 type FlowType = 'mapillary-images' | 'mapillary-detections' | 'mapillary-features';
@@ -40,7 +44,7 @@ const FLOW: FlowNode[] = [
   {
     id: 'dialogs-images', type: 'mapillary-images', name: '', mapillary: V4, bbox: '13.41,52.51,13.42,52.52', bboxType: 'str',
     startCapturedAt: '', endCapturedAt: '', creatorUsername: '', isPano: '', make: '', model: '', organizationId: '', sequenceId: '',
-    fields: ['id', 'geometry', 'captured_at'], maxItems: 100, output: 'item', format: 'geojson', x: 200, y: 60, wires: [[], []],
+    fields: ['id', 'geometry', 'captured_at'], maxItems: 100, maxRequests: 800, output: 'item', format: 'geojson', x: 200, y: 60, wires: [[], []],
   },
   {
     id: 'dialogs-detections', type: 'mapillary-detections', name: '', mapillary: V4, source: 'payload', sourceType: 'msg',
@@ -193,6 +197,37 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
     assert.deepEqual(await untranslated(), [], 'untranslated keys in the dialog');
     assert.deepEqual(consoleErrors, [], 'console errors');
     return list;
+  }
+
+  /** Input `selector` of the open dialog: its value, whether the editor marks it invalid, its range attributes. */
+  const input = (selector: string): Promise<{ value: string; invalid: boolean; min: string | null; max: string | null; placeholder: string | null }> =>
+    page.evaluate((sel) => {
+      const el = document.querySelector<HTMLInputElement>(sel)!;
+      return { value: el.value, invalid: el.classList.contains('input-error'), min: el.getAttribute('min'), max: el.getAttribute('max'), placeholder: el.getAttribute('placeholder') };
+    }, selector);
+
+  /**
+   * Types each value into input `selector` (as a person does: the editor validates on keyup) and
+   * checks that it is marked invalid or not; for the first invalid one, that hovering the field
+   * shows `message`. Leaves the last valid value typed.
+   */
+  async function expectValidity(selector: string, values: { invalid: string[]; valid: string[] }, message?: string): Promise<void> {
+    const field = page.locator(selector);
+    for (const [i, value] of values.invalid.entries()) {
+      await field.fill(value);
+      await field.press('End');
+      assert.equal((await input(selector)).invalid, true, `${selector} = ${JSON.stringify(value)} is marked invalid`);
+      if (i === 0 && message) {
+        await field.hover();
+        await page.locator('.red-ui-popover').filter({ hasText: message }).first().waitFor({ state: 'visible', timeout: 5000 });
+        await page.mouse.move(0, 0);
+      }
+    }
+    for (const value of values.valid) {
+      await field.fill(value);
+      await field.press('End');
+      assert.equal((await input(selector)).invalid, false, `${selector} = ${JSON.stringify(value)} is valid`);
+    }
   }
 
   async function pressDone(): Promise<void> {
@@ -404,6 +439,145 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
     assert.equal((await savedNode('dialogs-images'))?.mapillary, V4, 'Cancel kept the images node on its config');
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  });
+
+  it('reads the ranges from the runtime (RED.settings.mapillaryConfigLimits), its own numbers only when the setting is missing', async () => {
+    const exported = await page.evaluate(() => (globalThis as unknown as { RED: { settings: Record<string, unknown> } }).RED.settings.mapillaryConfigLimits);
+    assert.deepEqual(exported, JSON.parse(JSON.stringify(SETTING_RANGES)), 'the runtime exports src/limits.ts SETTING_RANGES');
+    const answers = await page.evaluate((types) => {
+      const { RED } = globalThis as unknown as {
+        RED: { settings: Record<string, unknown>; nodes: { getType(type: string): { defaults: Record<string, { validate(value: unknown, opt: object): unknown }> } } };
+      };
+      const saved = RED.settings.mapillaryConfigLimits;
+      const out: Record<string, unknown> = {};
+      try {
+        for (const round of ['runtime', 'changed', 'missing']) {
+          if (round === 'changed') RED.settings.mapillaryConfigLimits = { ...(saved as object), maxItems: { min: 0, max: 10, default: 5 }, timeout: { min: 5, max: 60, default: 30 } };
+          if (round === 'missing') delete RED.settings.mapillaryConfigLimits;
+          for (const type of types) {
+            const defaults = RED.nodes.getType(type).defaults;
+            out[`${round} ${type} maxItems 11`] = defaults.maxItems.validate('11', {});
+            out[`${round} ${type} maxItems 100000001`] = defaults.maxItems.validate('100000001', {});
+            out[`${round} ${type} maxItems 100000000`] = defaults.maxItems.validate(100000000, {});
+            out[`${round} ${type} maxRequests 0`] = defaults.maxRequests.validate('0', {});
+          }
+          const config = RED.nodes.getType('mapillary-config').defaults;
+          out[`${round} timeout 4`] = config.timeout.validate('4', {});
+          out[`${round} timeout 601`] = config.timeout.validate('601', {});
+        }
+      } finally {
+        RED.settings.mapillaryConfigLimits = saved;
+      }
+      return out;
+    }, ['mapillary-images', 'mapillary-detections', 'mapillary-features']);
+    const count = (min: string, max: string): string => `Must be a whole number from ${min} to ${max}`;
+    const number = (min: string, max: string): string => `Must be a number from ${min} to ${max}, or \${ENV_VAR}`;
+    const expected: Record<string, unknown> = {};
+    for (const type of ['mapillary-images', 'mapillary-detections', 'mapillary-features']) {
+      Object.assign(expected, {
+        [`runtime ${type} maxItems 11`]: true, [`runtime ${type} maxItems 100000001`]: count('0', '100,000,000'), [`runtime ${type} maxItems 100000000`]: true,
+        [`runtime ${type} maxRequests 0`]: count('1', '1,000,000'),
+        [`changed ${type} maxItems 11`]: count('0', '10'), [`changed ${type} maxItems 100000001`]: count('0', '10'), [`changed ${type} maxItems 100000000`]: count('0', '10'),
+        [`changed ${type} maxRequests 0`]: count('1', '1,000,000'),
+        [`missing ${type} maxItems 11`]: true, [`missing ${type} maxItems 100000001`]: count('0', '100,000,000'), [`missing ${type} maxItems 100000000`]: true,
+        [`missing ${type} maxRequests 0`]: count('1', '1,000,000'),
+      });
+    }
+    Object.assign(expected, {
+      'runtime timeout 4': true, 'runtime timeout 601': number('1', '600'),
+      'changed timeout 4': number('5', '60'), 'changed timeout 601': number('5', '60'),
+      'missing timeout 4': true, 'missing timeout 601': number('1', '600'),
+    });
+    assert.deepEqual(answers, expected);
+  });
+
+  it('mapillary images: Max items and Max requests follow their ranges, an invalid value is marked with the catalog\'s message, Done saves max requests', async () => {
+    const type = 'mapillary-images';
+    await openDialog(type, 'dialogs-images');
+    assert.deepEqual(await input('#node-input-maxItems'), { value: '100', invalid: false, min: '0', max: '100000000', placeholder: '5000' });
+    assert.deepEqual(await input('#node-input-maxRequests'), { value: '800', invalid: false, min: '1', max: '1000000', placeholder: '10000' });
+    const row = (await page.locator('#node-input-maxRequests').locator('xpath=..').innerText()).replace(/\s+/g, ' ').trim();
+    assert.equal(row, 'Max requests per harvest', 'the row after Max items, from the catalog');
+    const rows = await page.evaluate(() => [...document.querySelectorAll('.red-ui-tray .form-row')].map((el) => el.querySelector('input, select')?.id ?? ''));
+    assert.equal(rows.indexOf('node-input-maxRequests'), rows.indexOf('node-input-maxItems') + 1, 'Max requests comes right after Max items');
+
+    await expectValidity('#node-input-maxItems', { invalid: ['-1', '100000001', '1.5'], valid: ['', '0', '100000000', '250'] }, 'Must be a whole number from 0 to 100,000,000');
+    await expectValidity('#node-input-maxRequests', { invalid: ['0', '1000001', '2.5', '-3'], valid: ['', '1', '1000000', '2500'] }, 'Must be a whole number from 1 to 1,000,000');
+    await pressDone();
+    const saved = await page.evaluate(() => {
+      const { RED } = globalThis as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> | null } } };
+      const node = RED.nodes.node('dialogs-images')!;
+      return { maxItems: node.maxItems, maxRequests: node.maxRequests, valid: node.valid };
+    });
+    assert.deepEqual({ ...saved, maxItems: String(saved.maxItems), maxRequests: String(saved.maxRequests) }, { maxItems: '250', maxRequests: '2500', valid: true });
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  });
+
+  it('mapillary detections and features: the Max requests row; empty (from msg.maxRequests) is saved as empty', async () => {
+    for (const [type, id] of [['mapillary-detections', 'dialogs-detections'], ['mapillary-features', 'dialogs-features']] as const) {
+      await openDialog(type, id);
+      const maxRequests = await input('#node-input-maxRequests');
+      assert.deepEqual({ ...maxRequests, value: undefined }, { value: undefined, invalid: false, min: '1', max: '1000000', placeholder: '10000' }, type);
+      assert.ok(['', '10000'].includes(maxRequests.value), `${type}: a node without maxRequests opens with the default: ${maxRequests.value}`);
+      assert.equal((await input('#node-input-maxItems')).max, '100000000', type);
+      await expectValidity('#node-input-maxItems', { invalid: ['100000001'], valid: ['0'] });
+      await expectValidity('#node-input-maxRequests', { invalid: ['1000001'], valid: [''] });
+      await pressDone();
+      const saved = await page.evaluate((nodeId) => {
+        const { RED } = globalThis as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> | null } } };
+        const node = RED.nodes.node(nodeId)!;
+        return { maxItems: String(node.maxItems), maxRequests: node.maxRequests, valid: node.valid };
+      }, id);
+      assert.deepEqual(saved, { maxItems: '0', maxRequests: '', valid: true }, type);
+    }
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  });
+
+  it('mapillary-config: Check asks the runtime even with nothing typed; timeout, concurrency and rate follow their ranges; empty and ${ENV_VAR} are allowed, and Done keeps ${ENV_VAR}', async () => {
+    await openDialog('mapillary-images', 'dialogs-images');
+    await page.locator('#node-input-btn-mapillary-edit').click();
+    await page.locator('#node-config-input-apiVersion').waitFor({ state: 'visible' });
+
+    // Check with no token anywhere (nothing typed, never deployed): the dialog asks the runtime, and shows its words.
+    const errorsBefore = consoleErrors.length;
+    const asked = page.waitForResponse((r) => /\/mapillary\/auth\/check$/.test(r.url()));
+    await page.locator('#mapillary-check-button').click();
+    const answer = await asked;
+    assert.deepEqual(answer.request().postDataJSON(), { id: V4, userToken: '', graphUrl: '' }, 'what the dialog sends');
+    const { error } = (await answer.json()) as { error?: { code?: string; message?: string } };
+    assert.ok(error?.code && error.message && !['denied', 'state', 'secret', 'network', 'failed', 'settings', 'token'].includes(error.code),
+      `the runtime answers a code the dialog does not know, with a message: ${JSON.stringify(error)}`);
+    const status = page.locator('#mapillary-auth-status');
+    await status.getByText(error.message).waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await status.getAttribute('data-kind'), 'error');
+    assert.equal((await status.innerText()).trim(), error.message, 'the runtime\'s message, alone');
+    // The browser logs the route's HTTP 4xx answer as a console error: expected here.
+    for (let i = consoleErrors.length - 1; i >= errorsBefore; i--) {
+      if (/Failed to load resource: the server responded with a status of 4\d\d/.test(consoleErrors[i])) consoleErrors.splice(i, 1);
+    }
+
+    await clickTab(page, 'node-config-mapillary-tabs', 'Advanced', '#node-config-input-timeout');
+    assert.deepEqual(await input('#node-config-input-timeout'), { value: '30', invalid: false, min: '1', max: '600', placeholder: '30' });
+    assert.deepEqual(await input('#node-config-input-concurrency'), { value: '4', invalid: false, min: '1', max: '32', placeholder: '4' });
+    assert.deepEqual(await input('#node-config-input-requestsPerMinute'), { value: '6000', invalid: false, min: '0', max: '60000', placeholder: '6000' });
+    await expectValidity('#node-config-input-timeout', {
+      invalid: ['601', '0', 'abc', '-5', '1e3', '${}', '30 s'], valid: ['', '${MAPILLARY_TIMEOUT}', '600', '1', '2.5'],
+    }, 'Must be a number from 1 to 600, or ${ENV_VAR}');
+    await expectValidity('#node-config-input-concurrency', { invalid: ['33', '0'], valid: ['32', '${CONCURRENCY}'] }, 'Must be a number from 1 to 32, or ${ENV_VAR}');
+    await expectValidity('#node-config-input-requestsPerMinute', { invalid: ['60001', '-1'], valid: ['0', '60000'] }, 'Must be a number from 0 to 60,000, or ${ENV_VAR}');
+    await page.locator('#node-config-input-timeout').fill('${MAPILLARY_TIMEOUT}');
+    assert.deepEqual(await untranslated(), [], 'untranslated keys in the config dialog');
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-input-timeout').waitFor({ state: 'detached' });
+    const config = await page.evaluate((id) => {
+      const { RED } = globalThis as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> | null } } };
+      const node = RED.nodes.node(id)!;
+      return { timeout: node.timeout, concurrency: String(node.concurrency), requestsPerMinute: String(node.requestsPerMinute), valid: node.valid };
+    }, V4);
+    assert.deepEqual(config, { timeout: '${MAPILLARY_TIMEOUT}', concurrency: '${CONCURRENCY}', requestsPerMinute: '60000', valid: true });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
     assert.deepEqual(consoleErrors, [], 'console errors');
   });
 
