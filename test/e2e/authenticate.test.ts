@@ -24,6 +24,8 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
@@ -493,6 +495,44 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         }
         const leaks = seen.filter((r) => r.body.includes(issuedToken) || r.url.includes(issuedToken)).map((r) => r.url);
         assert.deepEqual(leaks, [], 'responses to the browser that hold the user token');
+      });
+
+      sideStep('with adminAuth: no request, forged or signed in, makes the runtime send the saved token or secret to an address of the request's choosing', async function () {
+        this.timeout(30_000);
+        const seen: string[] = [];
+        const attacker = createServer((req, res) => {
+          let body = '';
+          req.on('data', (chunk) => { body += chunk; });
+          req.on('end', () => {
+            seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)} ${body}`);
+            res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"id":"1","username":"attacker"}');
+          });
+        });
+        await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+        const elsewhere = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
+        try {
+          const check = { id: configId, userToken: '__PWRD__', graphUrl: elsewhere };
+          const start = {
+            id: configId, apiVersion: 'v4', clientId: SANDBOX_CREDENTIALS.clientId, clientSecret: '__PWRD__', callbackUrl: `${editor}/mapillary/auth/callback`,
+            graphUrl: elsewhere, tokenUrl: `${elsewhere}/token`, authorizeUrl: sandbox!.authorizeUrl,
+          };
+          const form = { 'content-type': 'application/x-www-form-urlencoded' };
+          // A cross-site form has no admin token: Node-RED refuses it before our routes run.
+          assert.equal((await admin('POST', '/mapillary/auth/check', new URLSearchParams(check).toString(), form)).status, 401);
+          assert.equal((await admin('POST', '/mapillary/auth/start', new URLSearchParams(start).toString(), form)).status, 401);
+          // Signed in as an admin, the saved credentials still go nowhere but the node's own hosts.
+          for (const [route, body] of [['check', check], ['start', start], ['check', { ...check, userToken: '' }]] as const) {
+            const answer = await admin('POST', `/mapillary/auth/${route}`, body, bearer);
+            assert.equal(answer.status, 400, `${route}: HTTP ${answer.status} ${answer.body}`);
+            assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'settings');
+          }
+          const own = await admin('POST', '/mapillary/auth/check', { ...check, graphUrl: sandbox!.graphUrl }, bearer);
+          assert.equal((JSON.parse(own.body) as { username?: string }).username, SANDBOX_CREDENTIALS.username, 'with its own address, Check works');
+          assert.deepEqual(seen, [], 'the other address received nothing');
+        } finally {
+          attacker.closeAllConnections();
+          await new Promise<void>((resolve) => attacker.close(() => resolve()));
+        }
       });
 
       step('in Chromium: a provider error with markup in the callback runs no script and shows the text', async function () {
