@@ -497,7 +497,7 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         assert.deepEqual(leaks, [], 'responses to the browser that hold the user token');
       });
 
-      sideStep('with adminAuth: no request, forged or signed in, makes the runtime send the saved token or secret to an address of the request's choosing', async function () {
+      sideStep('with adminAuth: no request, forged or signed in, makes the runtime send the saved token or secret to an address the request names', async function () {
         this.timeout(30_000);
         const seen: string[] = [];
         const attacker = createServer((req, res) => {

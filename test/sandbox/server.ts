@@ -58,6 +58,8 @@ export interface Sandbox {
   clearFaults(): void;
   stats(): SandboxStats;
   openConnections(): Promise<number>;
+  /** Answers held back by 'slow' faults, still waiting. */
+  pendingWaits(): number;
   /** Closes idle and active connections and clears every timer. */
   close(): Promise<void>;
 }
@@ -170,6 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     randomFaults: (randomOptions) => faults.addRandom(randomOptions),
     clearFaults: () => faults.clear(),
     stats: () => ({ requests: requests.length, faults: { ...faults.served } }),
+    pendingWaits: () => waits.size,
     openConnections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     async close() {
       for (const cancel of [...waits.values()]) cancel();
