@@ -13,7 +13,7 @@ export type { HarvestWarning, Page, WalkOptions, WalkStats } from './paging/walk
 export { parseLinkHeader } from './paging/follow-link';
 export { authorizeUrl, expiryTime, needsRefresh } from './auth/oauth';
 export type { AuthorizeParams, TokenSet } from './auth/oauth';
-export * from './transport/errors';
+export * from './errors';
 export { DEFAULT_RETRY, isRetryable, parseRetryAfter, retryDelay } from './transport/retry';
 export type { RetryInput, RetryOptions } from './transport/retry';
 export { RateLimiter } from './transport/rate-limit';

@@ -3,7 +3,7 @@
  * InvalidInputError whose message names the field, says what was expected and shows what was got.
  */
 import { INPUT_LIMITS, type Range } from './limits';
-import { InvalidInputError } from './transport/errors';
+import { InvalidInputError } from './errors';
 
 const MAX_SHOWN = 60;
 

@@ -1,5 +1,5 @@
-import type { MapillaryClient } from '../client';
-import { InvalidInputError, MalformedResponseError } from '../transport/errors';
+import type { Transport } from '../transport/transport';
+import { InvalidInputError, MalformedResponseError } from '../errors';
 import type { CallOptions } from '../transport/types';
 
 export interface TokenSet {
@@ -23,12 +23,12 @@ export interface AuthorizeParams {
 }
 
 /** The page the user's browser opens to approve the application. */
-export function authorizeUrl(client: MapillaryClient, params: AuthorizeParams): string {
+export function authorizeUrl(transport: Transport, params: AuthorizeParams): string {
   for (const key of ['clientId', 'redirectUri', 'state'] as const) {
     if (!params[key]) throw new InvalidInputError(`authorize: ${key} is needed`);
   }
   const v3 = params.apiVersion === 'v3';
-  const url = client.url('authorize', '', {
+  const url = transport.url('authorize', '', {
     client_id: params.clientId,
     response_type: v3 ? 'token' : 'code',
     scope: params.scope ?? (v3 ? 'private:read' : 'read'),
@@ -48,10 +48,10 @@ export function needsRefresh(expiresAt: number | undefined, now = Date.now(), ma
   return expiresAt !== undefined && expiresAt - now <= marginMs;
 }
 
-async function tokenRequest(client: MapillaryClient, form: Record<string, string>, call: CallOptions): Promise<TokenSet> {
-  const url = new URL(client.baseUrls.token);
-  const { data } = await client.json<Record<string, unknown>>({ api: 'token', url, method: 'POST', form }, call);
-  const endpoint = client.endpointName({ api: 'token', url, method: 'POST' });
+async function tokenRequest(transport: Transport, form: Record<string, string>, call: CallOptions): Promise<TokenSet> {
+  const url = new URL(transport.baseUrls.token);
+  const { data } = await transport.json<Record<string, unknown>>({ api: 'token', url, method: 'POST', form }, call);
+  const endpoint = transport.endpointName({ api: 'token', url, method: 'POST' });
   if (typeof data?.access_token !== 'string' || data.access_token === '') {
     throw new MalformedResponseError(`Mapillary ${endpoint}: the answer holds no access_token`, { endpoint });
   }
@@ -66,17 +66,17 @@ async function tokenRequest(client: MapillaryClient, form: Record<string, string
 }
 
 /** Exchanges an authorization code (v4) for a user token; the secret goes in a header, never a URL. */
-export function exchangeCode(client: MapillaryClient, code: string, redirectUri?: string, call: CallOptions = {}): Promise<TokenSet> {
+export function exchangeCode(transport: Transport, code: string, redirectUri?: string, call: CallOptions = {}): Promise<TokenSet> {
   if (!code) throw new InvalidInputError('token exchange: the authorization code is empty');
-  if (!client.clientId) throw new InvalidInputError('token exchange: the client id is needed');
-  const form: Record<string, string> = { grant_type: 'authorization_code', client_id: client.clientId, code };
+  if (!transport.clientId) throw new InvalidInputError('token exchange: the client id is needed');
+  const form: Record<string, string> = { grant_type: 'authorization_code', client_id: transport.clientId, code };
   if (redirectUri) form.redirect_uri = redirectUri;
-  return tokenRequest(client, form, call);
+  return tokenRequest(transport, form, call);
 }
 
 /** Refreshes a user token: Mapillary takes the current access token as the refresh token. */
-export function refreshToken(client: MapillaryClient, currentToken: string, call: CallOptions = {}): Promise<TokenSet> {
+export function refreshToken(transport: Transport, currentToken: string, call: CallOptions = {}): Promise<TokenSet> {
   if (!currentToken) throw new InvalidInputError('token refresh: there is no token to refresh');
-  if (!client.clientId) throw new InvalidInputError('token refresh: the client id is needed');
-  return tokenRequest(client, { grant_type: 'refresh_token', client_id: client.clientId, refresh_token: currentToken }, call);
+  if (!transport.clientId) throw new InvalidInputError('token refresh: the client id is needed');
+  return tokenRequest(transport, { grant_type: 'refresh_token', client_id: transport.clientId, refresh_token: currentToken }, call);
 }

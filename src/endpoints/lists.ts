@@ -1,5 +1,5 @@
 import { INPUT_LIMITS } from '../limits';
-import { InvalidInputError } from '../transport/errors';
+import { InvalidInputError } from '../errors';
 import { limitText, listItems } from '../validate';
 
 /**

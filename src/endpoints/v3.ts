@@ -1,8 +1,8 @@
-import type { MapillaryClient } from '../client';
+import type { Transport } from '../transport/transport';
 import { formatBBox, parseArea } from '../geo/bbox';
 import { followLink } from '../paging/follow-link';
 import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
-import { InvalidInputError } from '../transport/errors';
+import { InvalidInputError } from '../errors';
 import { parseDateRange, parsePositiveInt } from '../validate';
 import { parseValueList } from './lists';
 
@@ -53,22 +53,22 @@ function list(input: unknown, what: string, pattern: RegExp, allowed?: readonly 
 }
 
 /** One Link-paged walk per box (two when the area crosses the antimeridian). */
-function walkV3(client: MapillaryClient, path: string, common: V3Common, query: Query, options: WalkOptions): PageStream<V3Feature> {
+function walkV3(transport: Transport, path: string, common: V3Common, query: Query, options: WalkOptions): PageStream<V3Feature> {
   const perPage = parsePositiveInt(common.perPage ?? 1000, 'per page', { min: 1, max: 1000 });
   const boxes = common.bbox == null || common.bbox === '' ? [undefined] : parseArea(common.bbox);
-  const walk = new Walk(options, client.closeSignal);
+  const walk = new Walk(options, transport.closeSignal);
   return new PageStream(walk, async function* pages(w: Walk): AsyncGenerator<Page<V3Feature>, void, undefined> {
     for (const box of boxes) {
       if (w.full) return;
-      yield* followLink<V3Feature>(client, client.url('v3', path, { ...query, bbox: box && formatBBox(box), per_page: perPage }))(w);
+      yield* followLink<V3Feature>(transport, transport.url('v3', path, { ...query, bbox: box && formatBBox(box), per_page: perPage }))(w);
     }
   });
 }
 
 /** v3 `GET /images` (legacy). */
-export function v3Images(client: MapillaryClient, params: V3ImageSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+export function v3Images(transport: Transport, params: V3ImageSearch, options: WalkOptions = {}): PageStream<V3Feature> {
   const time = parseDateRange(params.startTime, params.endTime, 'capture time');
-  return walkV3(client, '/images', params, {
+  return walkV3(transport, '/images', params, {
     start_time: time.start,
     end_time: time.end,
     usernames: list(params.usernames, 'usernames', /^[^,\s]{1,64}$/),
@@ -81,11 +81,11 @@ export function v3Images(client: MapillaryClient, params: V3ImageSearch, options
 }
 
 /** v3 `GET /image_detections` (legacy); sorted by key, without which paging repeated items. */
-export function v3ImageDetections(client: MapillaryClient, params: V3DetectionSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+export function v3ImageDetections(transport: Transport, params: V3DetectionSearch, options: WalkOptions = {}): PageStream<V3Feature> {
   if ((params.bbox == null || params.bbox === '') && (params.imageKeys == null || params.imageKeys === '')) {
     throw new InvalidInputError('v3 image detections: give an area (bbox) or image keys');
   }
-  return walkV3(client, '/image_detections', params, {
+  return walkV3(transport, '/image_detections', params, {
     layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'segmentations', 'instances']),
     values: list(params.values, 'values', VALUE),
     image_keys: list(params.imageKeys, 'image keys', KEY),
@@ -94,9 +94,9 @@ export function v3ImageDetections(client: MapillaryClient, params: V3DetectionSe
 }
 
 /** v3 `GET /map_features` (legacy); sorted by key, without which paging repeated items. */
-export function v3MapFeatures(client: MapillaryClient, params: V3MapFeatureSearch, options: WalkOptions = {}): PageStream<V3Feature> {
+export function v3MapFeatures(transport: Transport, params: V3MapFeatureSearch, options: WalkOptions = {}): PageStream<V3Feature> {
   if (params.bbox == null || params.bbox === '') throw new InvalidInputError('v3 map features: an area (bbox) is needed');
-  return walkV3(client, '/map_features', params, {
+  return walkV3(transport, '/map_features', params, {
     layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'points', 'lines']),
     values: list(params.values, 'values', VALUE),
     sort_by: 'key',

@@ -1,11 +1,11 @@
-import type { MapillaryClient } from '../client';
+import type { Transport } from '../transport/transport';
 import { type BBox, formatBBox, parseArea } from '../geo/bbox';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
 import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { gridCells } from '../geo/cells';
-import { INPUT_LIMITS } from '../limits';
-import { AreaTooLargeError, InvalidInputError, MalformedResponseError } from '../transport/errors';
+import { INPUT_LIMITS, SETTING_RANGES } from '../limits';
+import { AreaTooLargeError, InvalidInputError, MalformedResponseError } from '../errors';
 import type { CallOptions } from '../transport/types';
 import { limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../validate';
 import { fieldsQuery, parseFields, withGeometry } from './fields';
@@ -119,36 +119,36 @@ function planArea(areas: BBox[], queries: number, options: WalkOptions): number 
  * query (long id lists are sent in several), one after the other.
  */
 function search(
-  client: MapillaryClient, path: string, label: string, areaInput: unknown, queries: Query[],
+  transport: Transport, path: string, label: string, areaInput: unknown, queries: Query[],
   fields: string[], area: AreaOptions, options: WalkOptions,
 ): PageStream<GraphItem> {
   const limit = parsePositiveInt(area.limit ?? AREA_LIMITS.maxLimit, 'limit', { min: 1, max: AREA_LIMITS.maxLimit });
   if (areaInput == null || areaInput === '') {
-    const walk = new Walk(options, client.closeSignal);
-    return new PageStream(walk, chained(queries.map((query) => followNext<GraphItem>(client, client.url('graph', path, { ...query, fields: fieldsQuery(fields), limit })))));
+    const walk = new Walk(options, transport.closeSignal);
+    return new PageStream(walk, chained(queries.map((query) => followNext<GraphItem>(transport, transport.url('graph', path, { ...query, fields: fieldsQuery(fields), limit })))));
   }
   const areas: BBox[] = parseArea(areaInput);
   const planned = planArea(areas, queries.length, options);
   const { request, dropGeometry } = withGeometry(fields);
   const minCellSide = area.minCellSide ?? AREA_LIMITS.minCellSide;
   if (!(minCellSide > 0)) throw new InvalidInputError('minCellSide: must be a positive number of degrees');
-  const walk = new Walk(options, client.closeSignal);
+  const walk = new Walk(options, transport.closeSignal);
   walk.stats.cells = { done: 0, total: planned };
-  return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(client, {
+  return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
     areas,
     limit,
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,
-    concurrency: options.concurrency ?? client.concurrency,
+    concurrency: options.concurrency ?? SETTING_RANGES.concurrency.default,
     label,
     locate: pointOf,
     present: dropGeometry ? ({ geometry: _dropped, ...rest }) => rest as GraphItem : undefined,
-    url: (cell, cellLimit) => client.url('graph', path, { ...query, bbox: formatBBox(cell), fields: fieldsQuery(request), limit: cellLimit }),
+    url: (cell, cellLimit) => transport.url('graph', path, { ...query, bbox: formatBBox(cell), fields: fieldsQuery(request), limit: cellLimit }),
   }))));
 }
 
 /** `GET /images`: by area (split into cells), or by creator, sequences, ids or organization. */
-export function searchImages(client: MapillaryClient, params: ImageSearch, options: WalkOptions = {}): PageStream<GraphItem> {
+export function searchImages(transport: Transport, params: ImageSearch, options: WalkOptions = {}): PageStream<GraphItem> {
   const captured = parseDateRange(params.startCapturedAt, params.endCapturedAt, 'captured at');
   const sequenceIds = params.sequenceIds == null || params.sequenceIds === '' ? undefined
     : (listItems(params.sequenceIds, 'sequence ids') ?? [params.sequenceIds]).map((s, i) => parseSequenceId(typeof s === 'string' ? s.trim() : s, `sequence ids (item ${i + 1})`));
@@ -172,11 +172,11 @@ export function searchImages(client: MapillaryClient, params: ImageSearch, optio
   let queries: Query[] = [query];
   if (sequenceIds?.length) queries = chunkList(sequenceIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...query, sequence_ids: ids }));
   if (imageIds?.length) queries = queries.flatMap((q) => chunkList(imageIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...q, image_ids: ids })));
-  return search(client, '/images', 'images', params.bbox, queries, fields, params, options);
+  return search(transport, '/images', 'images', params.bbox, queries, fields, params, options);
 }
 
 /** `GET /map_features` in an area (split into cells). */
-export function searchMapFeatures(client: MapillaryClient, params: MapFeatureSearch, options: WalkOptions = {}): PageStream<GraphItem> {
+export function searchMapFeatures(transport: Transport, params: MapFeatureSearch, options: WalkOptions = {}): PageStream<GraphItem> {
   if (params.bbox == null || params.bbox === '') throw new InvalidInputError('map feature search: an area (bbox) is needed');
   const first = parseDateRange(params.startFirstSeenAt, params.endFirstSeenAt, 'first seen');
   const last = parseDateRange(params.startLastSeenAt, params.endLastSeenAt, 'last seen');
@@ -188,21 +188,21 @@ export function searchMapFeatures(client: MapillaryClient, params: MapFeatureSea
     end_last_seen_at: last.end,
   };
   const fields = parseFields(params.fields, DEFAULT_MAP_FEATURE_FIELDS, 'map feature fields');
-  return search(client, '/map_features', 'map features', params.bbox, [query], fields, params, options);
+  return search(transport, '/map_features', 'map features', params.bbox, [query], fields, params, options);
 }
 
 /**
  * `GET /{id}/detections` of images or map features, one after the other in one walk (caps and
  * statistics shared); follows `paging.next`. Each page names its image or map feature.
  */
-export function detections(client: MapillaryClient, ids: unknown, fields: unknown, options: WalkOptions = {}): PageStream<GraphItem> {
+export function detections(transport: Transport, ids: unknown, fields: unknown, options: WalkOptions = {}): PageStream<GraphItem> {
   const keys = Array.isArray(ids) ? parseIdList(ids, 'ids') : [parseId(ids, 'image or map feature id')];
   const query = { fields: fieldsQuery(parseFields(fields, DEFAULT_DETECTION_FIELDS, 'detection fields')) };
-  const walk = new Walk(options, client.closeSignal);
+  const walk = new Walk(options, transport.closeSignal);
   return new PageStream(walk, async function* pages(w: Walk): AsyncGenerator<Page<GraphItem>, void, undefined> {
     for (const key of keys) {
       if (w.full) return;
-      for await (const page of followNext<GraphItem>(client, client.url('graph', `/${key}/detections`, query))(w)) {
+      for await (const page of followNext<GraphItem>(transport, transport.url('graph', `/${key}/detections`, query))(w)) {
         page.source = key;
         yield page;
       }
@@ -211,10 +211,10 @@ export function detections(client: MapillaryClient, ids: unknown, fields: unknow
 }
 
 /** `GET /{id}`: one image or map feature. */
-export async function entity(client: MapillaryClient, id: unknown, fields: unknown, defaults: readonly string[], call: CallOptions = {}): Promise<GraphItem> {
+export async function entity(transport: Transport, id: unknown, fields: unknown, defaults: readonly string[], call: CallOptions = {}): Promise<GraphItem> {
   const key = parseId(id, 'id');
-  const url = client.url('graph', `/${key}`, { fields: fieldsQuery(parseFields(fields, defaults)) });
-  const { data } = await client.json<GraphItem>({ api: 'graph', url }, call);
+  const url = transport.url('graph', `/${key}`, { fields: fieldsQuery(parseFields(fields, defaults)) });
+  const { data } = await transport.json<GraphItem>({ api: 'graph', url }, call);
   if (data === null || typeof data !== 'object' || typeof data.id !== 'string') {
     throw new MalformedResponseError(`Mapillary GET /${key}: expected an object with an id`, { endpoint: `GET /${key}` });
   }
@@ -222,14 +222,14 @@ export async function entity(client: MapillaryClient, id: unknown, fields: unkno
 }
 
 /** `GET /?ids=a,b,c`: several entities of one type at once, in the order asked. */
-export async function entities(client: MapillaryClient, ids: unknown, fields: unknown, defaults: readonly string[], call: CallOptions = {}): Promise<GraphItem[]> {
+export async function entities(transport: Transport, ids: unknown, fields: unknown, defaults: readonly string[], call: CallOptions = {}): Promise<GraphItem[]> {
   const keys = parseIdList(ids, 'ids');
   const fieldList = fieldsQuery(parseFields(fields, defaults));
   const found = new Map<string, GraphItem>();
   // Long lists go in several requests, each URL within a safe length.
   for (const group of chunkList(keys, INPUT_LIMITS.idsPerRequestText)) {
-    const url = client.url('graph', '/', { ids: group, fields: fieldList });
-    const { data } = await client.json<Record<string, GraphItem>>({ api: 'graph', url }, call);
+    const url = transport.url('graph', '/', { ids: group, fields: fieldList });
+    const { data } = await transport.json<Record<string, GraphItem>>({ api: 'graph', url }, call);
     if (data === null || typeof data !== 'object') throw new MalformedResponseError('Mapillary GET /: expected an object keyed by id', { endpoint: 'GET /' });
     for (const key of group.split(',')) if (Object.hasOwn(data, key) && data[key] !== undefined) found.set(key, data[key]!);
   }
@@ -237,9 +237,9 @@ export async function entities(client: MapillaryClient, ids: unknown, fields: un
 }
 
 /** `GET /image_ids?sequence_id=`: the image ids of a sequence, in capture order. */
-export async function sequenceImageIds(client: MapillaryClient, sequenceId: unknown, call: CallOptions = {}): Promise<string[]> {
-  const url = client.url('graph', '/image_ids', { sequence_id: parseSequenceId(sequenceId) });
-  const { data } = await client.json<{ data?: { id?: unknown }[] }>({ api: 'graph', url }, call);
+export async function sequenceImageIds(transport: Transport, sequenceId: unknown, call: CallOptions = {}): Promise<string[]> {
+  const url = transport.url('graph', '/image_ids', { sequence_id: parseSequenceId(sequenceId) });
+  const { data } = await transport.json<{ data?: { id?: unknown }[] }>({ api: 'graph', url }, call);
   if (!Array.isArray(data?.data) || data.data.some((d) => typeof d?.id !== 'string')) {
     throw new MalformedResponseError('Mapillary GET /image_ids: expected {"data": [{"id": ...}]}', { endpoint: 'GET /image_ids' });
   }
@@ -247,20 +247,20 @@ export async function sequenceImageIds(client: MapillaryClient, sequenceId: unkn
 }
 
 /** `GET /me`: the user of the user access token. */
-export async function me(client: MapillaryClient, call: CallOptions = {}): Promise<{ id: string; username: string }> {
-  const url = client.url('graph', '/me', { fields: 'id,username' });
-  const { data } = await client.json<{ id?: unknown; username?: unknown }>({ api: 'graph', url }, call);
+export async function me(transport: Transport, call: CallOptions = {}): Promise<{ id: string; username: string }> {
+  const url = transport.url('graph', '/me', { fields: 'id,username' });
+  const { data } = await transport.json<{ id?: unknown; username?: unknown }>({ api: 'graph', url }, call);
   if (typeof data?.id !== 'string' || typeof data.username !== 'string') {
     throw new MalformedResponseError('Mapillary GET /me: expected {"id", "username"}', { endpoint: 'GET /me' });
   }
   return { id: data.id, username: data.username };
 }
 
-/** A vector tile, e.g. `tile(client, 'mly1_public/2', 14, x, y)`; the token goes in the query, as tiles want it. */
-export function tile(client: MapillaryClient, tileset: string, z: number, x: number, y: number, call: CallOptions = {}): Promise<Uint8Array> {
+/** A vector tile, e.g. `tile(transport, 'mly1_public/2', 14, x, y)`; the token goes in the query, as tiles want it. */
+export function tile(transport: Transport, tileset: string, z: number, x: number, y: number, call: CallOptions = {}): Promise<Uint8Array> {
   if (!/^[a-z0-9_]+(\/[a-z0-9_]+)*$/i.test(tileset)) throw new InvalidInputError('tileset: expected a name such as mly1_public/2');
   for (const [n, v] of [['z', z], ['x', x], ['y', y]] as const) {
     if (!Number.isInteger(v) || v < 0 || (n !== 'z' && v >= 2 ** z)) throw new InvalidInputError(`tile ${n}: ${v} is out of range`);
   }
-  return client.bytes({ api: 'tiles', url: client.url('tiles', `/${tileset}/${z}/${x}/${y}`) }, call);
+  return transport.bytes({ api: 'tiles', url: transport.url('tiles', `/${tileset}/${z}/${x}/${y}`) }, call);
 }

@@ -2,7 +2,7 @@
  * Bounding boxes: parsing the many ways a flow may give an area, and small helpers.
  */
 import { INPUT_LIMITS } from '../limits';
-import { InvalidInputError } from '../transport/errors';
+import { InvalidInputError } from '../errors';
 import { describeValue, limitText } from '../validate';
 
 export type BBox = readonly [minLon: number, minLat: number, maxLon: number, maxLat: number];

@@ -2,7 +2,7 @@
  * Decoding of Mapillary v4 detection geometries: a base64 Mapbox Vector Tile with one layer
  * `mpy-or` holding one polygon, in tile coordinates with the origin at the top left of the image.
  */
-import { MalformedResponseError } from '../transport/errors';
+import { MalformedResponseError } from '../errors';
 import { describeValue } from '../validate';
 
 export interface DecodedDetectionGeometry {

@@ -1,8 +1,8 @@
-import type { MapillaryClient } from '../client';
+import type { Transport } from '../transport/transport';
 import { type BBox, formatBBox } from '../geo/bbox';
 import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
 import { isQueryTimeout } from '../transport/classify';
-import { isMapillaryError } from '../transport/errors';
+import { isMapillaryError } from '../errors';
 import { fetchCollection } from './fetch';
 import type { HarvestWarning, Page, Walk } from './walk';
 
@@ -73,7 +73,7 @@ class CellQueue {
  * an edge shared by two cells is kept only by the cell that owns its point, so no memory of
  * emitted ids is needed. Cells are fetched `concurrency` at a time; one page per cell.
  */
-export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
+export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
   async function fetchCell(walk: Walk, job: Job): Promise<Outcome<T>> {
     const canSplit = cellSide(job.cell) / 2 >= search.minCellSide;
     let limit = search.limit;
@@ -84,7 +84,7 @@ export function areaPages<T>(client: MapillaryClient, search: AreaSearch<T>) {
         let first = true;
         let cut = false;
         while (url) {
-          const page: { items: T[]; next?: URL } = await fetchCollection<T>(client, walk, url);
+          const page: { items: T[]; next?: URL } = await fetchCollection<T>(transport, walk, url);
           items.push(...page.items);
           // A full answer without a cursor may have been cut; one with a cursor is followed.
           if (first && !page.next && page.items.length >= limit) cut = true;

@@ -1,11 +1,11 @@
-import type { JsonResponse, MapillaryClient, RequestSpec } from '../client';
-import { MalformedResponseError } from '../transport/errors';
+import type { JsonResponse, RequestSpec, Transport } from '../transport/transport';
+import { MalformedResponseError } from '../errors';
 import type { Walk } from './walk';
 
 /** One request made on behalf of a walk: counted against its cap, cancelled with it. */
-export async function fetchInWalk<T>(client: MapillaryClient, walk: Walk, spec: RequestSpec): Promise<JsonResponse<T>> {
-  walk.countRequest(client.endpointName(spec));
-  return client.json<T>(spec, { signal: walk.signal, onRetry: (info) => walk.retried(info) });
+export async function fetchInWalk<T>(transport: Transport, walk: Walk, spec: RequestSpec): Promise<JsonResponse<T>> {
+  walk.countRequest(transport.endpointName(spec));
+  return transport.json<T>(spec, { signal: walk.signal, onRetry: (info) => walk.retried(info) });
 }
 
 interface GraphCollection<T> {
@@ -14,10 +14,10 @@ interface GraphCollection<T> {
 }
 
 /** A v4 collection page: its items and, when the API gave one, the URL of the next page. */
-export async function fetchCollection<T>(client: MapillaryClient, walk: Walk, url: URL): Promise<{ items: T[]; next?: URL }> {
+export async function fetchCollection<T>(transport: Transport, walk: Walk, url: URL): Promise<{ items: T[]; next?: URL }> {
   const spec: RequestSpec = { api: 'graph', url };
-  const endpoint = client.endpointName(spec);
-  const { data } = await fetchInWalk<GraphCollection<T>>(client, walk, spec);
+  const endpoint = transport.endpointName(spec);
+  const { data } = await fetchInWalk<GraphCollection<T>>(transport, walk, spec);
   if (data === null || typeof data !== 'object' || !Array.isArray(data.data)) {
     throw new MalformedResponseError(`Mapillary ${endpoint}: expected {"data": [...]} in the answer`, { endpoint });
   }

@@ -1,5 +1,5 @@
-import type { JsonResponse, MapillaryClient, RequestSpec } from '../client';
-import { MalformedResponseError } from '../transport/errors';
+import type { JsonResponse, RequestSpec, Transport } from '../transport/transport';
+import { MalformedResponseError } from '../errors';
 import { fetchInWalk, resolveNext } from './fetch';
 import type { Page, Walk } from './walk';
 
@@ -31,13 +31,13 @@ interface FeatureCollection<T> {
  * is the opaque URL of the `Link` header's `rel="next"` (page numbers built by hand lost items).
  * A next link to another origin is followed without credentials.
  */
-export function followLink<T>(client: MapillaryClient, first: URL) {
+export function followLink<T>(transport: Transport, first: URL) {
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
     let url: URL | undefined = first;
     while (url && !walk.full) {
       const spec: RequestSpec = { api: 'v3', url };
-      const endpoint = client.endpointName(spec);
-      const response: JsonResponse<FeatureCollection<T>> = await fetchInWalk<FeatureCollection<T>>(client, walk, spec);
+      const endpoint = transport.endpointName(spec);
+      const response: JsonResponse<FeatureCollection<T>> = await fetchInWalk<FeatureCollection<T>>(transport, walk, spec);
       const features = response.data?.features;
       if (!Array.isArray(features)) {
         throw new MalformedResponseError(`Mapillary ${endpoint}: expected a GeoJSON FeatureCollection in the answer`, { endpoint });

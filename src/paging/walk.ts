@@ -1,6 +1,6 @@
 import type { BBox } from '../geo/bbox';
 import { SETTING_RANGES } from '../limits';
-import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../transport/errors';
+import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../errors';
 import { linkSignals } from '../transport/signals';
 import type { RetryInfo } from '../transport/types';
 

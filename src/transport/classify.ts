@@ -1,7 +1,7 @@
 import {
   AuthError, BadRequestError, HttpError, type MapillaryError, type MapillaryErrorDetails,
   NotFoundError, RateLimitError, TimeoutError, TooMuchDataError,
-} from './errors';
+} from '../errors';
 import { parseRetryAfter } from './retry';
 
 /** Mapillary's error envelope, v4 `{"error":{...}}` or v3 `{"message": ...}`. */

@@ -1,5 +1,5 @@
 import { type Dispatcher, request } from 'undici';
-import { AbortError, NetworkError, TimeoutError } from './errors';
+import { AbortError, NetworkError, TimeoutError } from '../errors';
 
 export interface RawResponse {
   status: number;

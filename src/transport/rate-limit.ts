@@ -1,4 +1,4 @@
-import { AbortError } from './errors';
+import { AbortError } from '../errors';
 
 interface Waiter {
   resolve: () => void;

@@ -1,4 +1,4 @@
-import type { MapillaryError } from './errors';
+import type { MapillaryError } from '../errors';
 
 /**
  * The retry policy as a small pure function: given the failed attempt, how long to wait before

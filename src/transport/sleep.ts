@@ -1,4 +1,4 @@
-import { AbortError } from './errors';
+import { AbortError } from '../errors';
 
 /** Waits `ms`, or rejects with `AbortError` as soon as `signal` aborts; leaves no timer behind. */
 export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<void> {

@@ -1,4 +1,4 @@
-import type { MapillaryError } from './errors';
+import type { MapillaryError } from '../errors';
 
 /** Told to `onRetry` before the client waits and tries again. */
 export interface RetryInfo {
