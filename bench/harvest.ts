@@ -9,9 +9,9 @@
  * sampled while it runs. The figures are ratios between the two runs: memory should not grow
  * with the harvest (ratio near 1), time should grow with it (ratio near 4).
  */
+import { MapillaryClient } from '../src';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MapillaryClient } from '../src/client';
 
 const SPACING = 1e-4;
 const ORIGIN: [number, number] = [10, 50];

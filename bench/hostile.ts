@@ -9,9 +9,8 @@
  * with two adjacent `\s*`) on inputs of 10k to 40k characters, to show what the limits and the
  * linear parsers replaced; the 1 MB case of those ran for tens of minutes.
  */
+import { isMapillaryError, MapillaryClient } from '../src';
 import { performance } from 'node:perf_hooks';
-import { MapillaryClient } from '../src/client';
-import { isMapillaryError } from '../src/transport/errors';
 import { looksLikeArea } from '../nodes/shared/inputs';
 
 const MB = 1_000_000;

@@ -1,31 +1,9 @@
-import { MapillaryClient, type MapillaryClientOptions } from '../src/client';
-import { type Range, SETTING_RANGES } from '../src/limits';
-import { InvalidInputError, type MapillaryError } from '../src/transport/errors';
+import { InvalidInputError, MapillaryClient, type MapillaryClientOptions, type Range, SETTING_RANGES } from '../src';
 import { resolveSetting } from './shared/env';
 import { registerAuthRoutes } from './shared/oauth-routes';
-import type { Node, NodeAPI, NodeDef } from './shared/red';
+import type { Node, NodeAPI } from './shared/red';
+import type { ConfigDef, MapillaryConfigNode } from './shared/types';
 import { TokenStore, UserTokens } from './shared/user-tokens';
-
-export interface ConfigDef extends NodeDef {
-  apiVersion?: string;
-  graphUrl?: string;
-  v3Url?: string;
-  tilesUrl?: string;
-  authorizeUrl?: string;
-  tokenUrl?: string;
-  timeout?: string | number;
-  concurrency?: string | number;
-  requestsPerMinute?: string | number;
-  proxy?: string;
-}
-
-/** What flow nodes see of a `mapillary-config` node. */
-export interface MapillaryConfigNode extends Node {
-  apiVersion: 'v4' | 'v3';
-  /** The shared client, or the reason there is none (bad settings). */
-  client?: MapillaryClient;
-  configError?: MapillaryError;
-}
 
 interface ProxyNode { url?: string; noproxy?: string[]; credentials?: { username?: string; password?: string } }
 

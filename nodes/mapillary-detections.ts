@@ -1,10 +1,8 @@
-import type { MapillaryClient } from '../src/client';
-import { decodeDetectionGeometry } from '../src/geo/detection-geometry';
-import { InvalidInputError } from '../src/transport/errors';
-import { limitText, listItems } from '../src/validate';
-import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { decodeDetectionGeometry, InvalidInputError, limitText, listItems, type MapillaryClient } from '../src';
+import { runHarvests } from './shared/harvest';
 import { evaluate, fieldList, filters, looksLikeArea, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI, NodeMessage } from './shared/red';
+import type { DetectionsDef } from './shared/types';
 
 type Size = { width: number; height: number };
 interface Item { id?: unknown; width?: unknown; height?: unknown; properties?: { key?: unknown }; geometry?: unknown; image?: { id?: string } }
@@ -45,10 +43,10 @@ async function decode(client: MapillaryClient, items: Item[], sizes: Map<string,
 }
 
 export = function register(RED: NodeAPI): void {
-  function MapillaryDetections(this: Node, def: FlowNodeDef): void {
+  function MapillaryDetections(this: Node, def: DetectionsDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
-      const source = evaluate(RED, this, def.source || 'payload', (def.sourceType as string) || 'msg', msg, 'detections input');
+      const source = evaluate(RED, this, def.source || 'payload', def.sourceType || 'msg', msg, 'detections input');
       // In v3 mode the area may come in msg.payload too: an area is not a list of image keys.
       const { ids, sizes } = targets(apiVersion === 'v3' && looksLikeArea(source) ? undefined : source, apiVersion === 'v3');
       if (apiVersion === 'v3') {

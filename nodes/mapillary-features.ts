@@ -1,11 +1,12 @@
-import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { runHarvests } from './shared/harvest';
 import { fieldList, filters, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI } from './shared/red';
+import type { FeaturesDef } from './shared/types';
 
 const FILTERS = ['objectValues', 'layers', 'startFirstSeenAt', 'endFirstSeenAt', 'startLastSeenAt', 'endLastSeenAt'] as const;
 
 export = function register(RED: NodeAPI): void {
-  function MapillaryFeatures(this: Node, def: FlowNodeDef): void {
+  function MapillaryFeatures(this: Node, def: FeaturesDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
       const bbox = resolveArea(RED, this, def, msg);

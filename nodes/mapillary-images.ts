@@ -1,11 +1,12 @@
-import { type FlowNodeDef, runHarvests } from './shared/harvest';
+import { runHarvests } from './shared/harvest';
 import { fieldList, filters, optionalBoolean, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI } from './shared/red';
+import type { ImagesDef } from './shared/types';
 
 const FILTERS = ['startCapturedAt', 'endCapturedAt', 'creatorUsername', 'isPano', 'make', 'model', 'organizationId', 'sequenceId'] as const;
 
 export = function register(RED: NodeAPI): void {
-  function MapillaryImages(this: Node, def: FlowNodeDef): void {
+  function MapillaryImages(this: Node, def: ImagesDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {
       const bbox = resolveArea(RED, this, def, msg);

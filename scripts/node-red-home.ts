@@ -10,8 +10,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import { SANDBOX_CREDENTIALS } from '../test/sandbox/data';
-import type { Sandbox } from '../test/sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../sandbox/data';
+import type { Sandbox } from '../sandbox/server';
 
 export const PROJECT_ROOT = join(__dirname, '..');
 export const PACKAGE_NAME = '@streetflow/node-red-mapillary';

@@ -8,7 +8,7 @@
  *                              and forget the user tokens kept there (.mapillary-tokens.*)
  *
  * Mapillary: unless MAPILLARY_CLIENT_TOKEN or MAPILLARY_USER_TOKEN is set, the test sandbox
- * (test/sandbox/, deterministic fake data, no account) runs on 127.0.0.1 (port
+ * (sandbox/, deterministic fake data, no account) runs on 127.0.0.1 (port
  * MAPILLARY_SANDBOX_PORT or a free one) and Node-RED gets the MAPILLARY_* variables the example
  * config nodes read (`${MAPILLARY_GRAPH_URL}`, ..., `${MAPILLARY_CLIENT_TOKEN}`). With a token
  * set, the environment is passed through as it is and the nodes use Mapillary's real API.
@@ -32,7 +32,7 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { type Sandbox, startSandbox } from '../test/sandbox/server';
+import { type Sandbox, startSandbox } from '../sandbox/server';
 import {
   deployFlows, flowsOf, hasRealCredentials, loadExamples, nodeRedEnv, nodeSetProblems, PACKAGE_NAME, packageNodeSets,
   PROJECT_ROOT, resetUserDir, settingsSource, startNodeRed, stopProcess, waitForNodeRed,

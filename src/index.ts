@@ -1,25 +1,32 @@
 /**
- * The Mapillary client: usable from plain Node.js, and what the Node-RED nodes wire in.
+ * The Mapillary client's public entry: usable from plain Node.js, and all the Node-RED nodes
+ * import from it (the layout check enforces that).
  */
-export { MapillaryClient, MAPILLARY_BASE_URLS } from './client';
-export type { Api, BaseUrls, Credentials, JsonResponse, MapillaryClientOptions, RequestSpec } from './client';
+export { MapillaryClient, MAPILLARY_BASE_URLS, normaliseBaseUrls } from './client';
+export type { Api, BaseUrls, Credentials, MapillaryClientOptions } from './client';
 export {
   AREA_LIMITS, DEFAULT_DETECTION_FIELDS, DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS,
 } from './endpoints/v4';
 export type { GraphItem, ImageSearch, MapFeatureSearch } from './endpoints/v4';
 export type { V3DetectionSearch, V3Feature, V3ImageSearch, V3MapFeatureSearch } from './endpoints/v3';
+export { INPUT_LIMITS, SETTING_RANGES } from './limits';
+export type { Range } from './limits';
 export { PageStream } from './paging/walk';
 export type { HarvestWarning, Page, WalkOptions, WalkStats } from './paging/walk';
 export { parseLinkHeader } from './paging/follow-link';
-export { authorizeUrl, expiryTime, needsRefresh } from './auth/oauth';
+export { expiryTime, needsRefresh } from './auth/oauth';
 export type { AuthorizeParams, TokenSet } from './auth/oauth';
 export * from './errors';
 export { DEFAULT_RETRY, isRetryable, parseRetryAfter, retryDelay } from './transport/retry';
 export type { RetryInput, RetryOptions } from './transport/retry';
 export { RateLimiter } from './transport/rate-limit';
 export type { CallOptions, RetryInfo } from './transport/types';
-export { bboxArea, formatBBox, parseArea } from './geo/bbox';
+export { bboxArea, formatBBox } from './geo/bbox';
 export type { BBox } from './geo/bbox';
 export { decodeDetectionGeometry } from './geo/detection-geometry';
 export type { DecodedDetectionGeometry } from './geo/detection-geometry';
-export { parseDate, parseDateRange, parseId, parseIdList, parseSequenceId } from './validate';
+export { parseArea } from './parse/area';
+export { parseFields } from './parse/fields';
+export {
+  describeValue, limitText, listItems, parseCount, parseDate, parseDateRange, parseId, parseIdList, parseSequenceId,
+} from './parse/values';

@@ -1,19 +1,10 @@
-import type { MapillaryClient } from '../../src/client';
-import { SETTING_RANGES } from '../../src/limits';
-import { type Page, PageStream, type WalkOptions, type WalkStats } from '../../src/paging/walk';
-import { AbortError, InternalError, InvalidInputError, isMapillaryError, type MapillaryError } from '../../src/transport/errors';
-import { parseCount } from '../../src/validate';
-import type { MapillaryConfigNode } from '../mapillary-config';
+import {
+  AbortError, InternalError, InvalidInputError, isMapillaryError, type MapillaryClient, type MapillaryError, type Page, PageStream,
+  parseCount, SETTING_RANGES, type WalkOptions, type WalkStats,
+} from '../../src';
 import { type Format, type OutputMode, Shaper, summarise } from './messages';
-import type { Done, Node, NodeAPI, NodeDef, NodeMessage, Send } from './red';
-
-export interface FlowNodeDef extends NodeDef {
-  mapillary?: string;
-  output?: string;
-  format?: string;
-  maxItems?: string | number;
-  maxRequests?: string | number;
-}
+import type { Done, Node, NodeAPI, NodeMessage, Send } from './red';
+import type { FlowNodeDef, MapillaryConfigNode } from './types';
 
 export interface OpenContext {
   client: MapillaryClient;

@@ -1,7 +1,7 @@
-import { INPUT_LIMITS } from '../../src/limits';
-import { InvalidInputError } from '../../src/transport/errors';
+import { INPUT_LIMITS, InvalidInputError } from '../../src';
 import { setting } from './harvest';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
+import type { AreaDef } from './types';
 
 const GEOJSON_TYPES = new Set(['Feature', 'FeatureCollection', 'Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection']);
 
@@ -39,7 +39,7 @@ export function looksLikeArea(value: unknown): boolean {
  * The area of a search: the node's Area field (a TypedInput), or, when it is left empty,
  * `msg.bbox` or a bbox / GeoJSON in `msg.payload`. `undefined` when there is none.
  */
-export function resolveArea(RED: NodeAPI, node: Node, def: NodeDef, msg: NodeMessage): unknown {
+export function resolveArea(RED: NodeAPI, node: Node, def: AreaDef, msg: NodeMessage): unknown {
   const value = typeof def.bbox === 'string' ? def.bbox.trim() : def.bbox;
   const type = typeof def.bboxType === 'string' && def.bboxType ? def.bboxType : 'str';
   if (value !== '' && value !== undefined) {
@@ -64,9 +64,12 @@ export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: string,
 }
 
 /** A filter setting of the node, or the same-named `msg` property when the node leaves it empty. */
-export function filters<K extends string>(def: NodeDef, msg: NodeMessage, keys: readonly K[]): Record<K, unknown> {
+export function filters<D extends NodeDef, K extends keyof D & string>(def: D, msg: NodeMessage, keys: readonly K[]): Record<K, unknown> {
   const out = {} as Record<K, unknown>;
-  for (const key of keys) out[key] = setting(typeof def[key] === 'string' ? (def[key] as string).trim() : def[key], msg[key]);
+  for (const key of keys) {
+    const value: unknown = def[key];
+    out[key] = setting(typeof value === 'string' ? value.trim() : value, msg[key]);
+  }
   return out;
 }
 

@@ -1,5 +1,4 @@
-import type { Page, WalkStats } from '../../src/paging/walk';
-import type { MapillaryError } from '../../src/transport/errors';
+import type { MapillaryError, Page, WalkStats } from '../../src';
 import type { NodeAPI, NodeMessage, Send } from './red';
 
 export type OutputMode = 'page' | 'item';

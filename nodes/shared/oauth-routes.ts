@@ -1,7 +1,5 @@
+import { type BaseUrls, InvalidInputError, isMapillaryError, MapillaryClient, normaliseBaseUrls, type TokenSet } from '../../src';
 import { randomBytes } from 'node:crypto';
-import type { TokenSet } from '../../src/auth/oauth';
-import { type BaseUrls, MapillaryClient, normaliseBaseUrls } from '../../src/client';
-import { InvalidInputError, isMapillaryError } from '../../src/transport/errors';
 import { envName, resolveSetting } from './env';
 import type { Handler, Node, NodeAPI, Request, Response } from './red';
 import type { UserTokens } from './user-tokens';

@@ -1,7 +1,7 @@
+import type { TokenSet } from '../../src';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TokenSet } from '../../src/auth/oauth';
 import { envName, resolveSetting } from './env';
 import type { Node, NodeAPI } from './red';
 

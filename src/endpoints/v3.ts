@@ -1,10 +1,11 @@
 import type { Transport } from '../transport/transport';
-import { formatBBox, parseArea } from '../geo/bbox';
+import { formatBBox } from '../geo/bbox';
+import { parseArea } from '../parse/area';
 import { followLink } from '../paging/follow-link';
 import { type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { InvalidInputError } from '../errors';
-import { parseDateRange, parsePositiveInt } from '../validate';
-import { parseValueList } from './lists';
+import { CLASS, parseValueList } from '../parse/lists';
+import { parseDateRange, parsePositiveInt } from '../parse/values';
 
 /** An item of the retired v3 API: a GeoJSON Feature. */
 export interface V3Feature {
@@ -46,7 +47,6 @@ export interface V3MapFeatureSearch extends V3Common {
 type Query = Record<string, string | number | boolean | undefined>;
 
 const KEY = /^[A-Za-z0-9_-]{1,64}$/;
-const VALUE = /^[a-z0-9*][a-z0-9_*-]*$/i;
 
 function list(input: unknown, what: string, pattern: RegExp, allowed?: readonly string[]): string | undefined {
   return parseValueList(input, what, pattern, 'valid', allowed);
@@ -86,8 +86,8 @@ export function v3ImageDetections(transport: Transport, params: V3DetectionSearc
     throw new InvalidInputError('v3 image detections: give an area (bbox) or image keys');
   }
   return walkV3(transport, '/image_detections', params, {
-    layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'segmentations', 'instances']),
-    values: list(params.values, 'values', VALUE),
+    layers: list(params.layers, 'layers', CLASS, ['trafficsigns', 'segmentations', 'instances']),
+    values: list(params.values, 'values', CLASS),
     image_keys: list(params.imageKeys, 'image keys', KEY),
     sort_by: 'key',
   }, options);
@@ -97,8 +97,8 @@ export function v3ImageDetections(transport: Transport, params: V3DetectionSearc
 export function v3MapFeatures(transport: Transport, params: V3MapFeatureSearch, options: WalkOptions = {}): PageStream<V3Feature> {
   if (params.bbox == null || params.bbox === '') throw new InvalidInputError('v3 map features: an area (bbox) is needed');
   return walkV3(transport, '/map_features', params, {
-    layers: list(params.layers, 'layers', VALUE, ['trafficsigns', 'points', 'lines']),
-    values: list(params.values, 'values', VALUE),
+    layers: list(params.layers, 'layers', CLASS, ['trafficsigns', 'points', 'lines']),
+    values: list(params.values, 'values', CLASS),
     sort_by: 'key',
   }, options);
 }

@@ -1,5 +1,6 @@
 import type { Transport } from '../transport/transport';
-import { type BBox, formatBBox, parseArea } from '../geo/bbox';
+import { type BBox, formatBBox } from '../geo/bbox';
+import { parseArea } from '../parse/area';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
 import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
@@ -7,9 +8,11 @@ import { gridCells } from '../geo/cells';
 import { INPUT_LIMITS, SETTING_RANGES } from '../limits';
 import { AreaTooLargeError, InvalidInputError, MalformedResponseError } from '../errors';
 import type { CallOptions } from '../transport/types';
-import { limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../validate';
-import { fieldsQuery, parseFields, withGeometry } from './fields';
-import { chunkList, parseValueList } from './lists';
+import { parseFields } from '../parse/fields';
+import { CLASS, parseValueList } from '../parse/lists';
+import { limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../parse/values';
+import { chunkList } from './chunks';
+import { fieldsQuery, withGeometry } from './fields';
 
 /** An item of the v4 Graph API: a flat object with a string `id` and the fields asked for. */
 export interface GraphItem {
@@ -76,8 +79,6 @@ function text(input: unknown, what: string): string | undefined {
   if (typeof input !== 'string') throw new InvalidInputError(`${what}: expected text`);
   return limitText(input, what).trim() || undefined;
 }
-
-const CLASS = /^[a-z0-9*][a-z0-9_*-]*$/i;
 
 function pointOf(item: GraphItem): readonly number[] | undefined {
   return Array.isArray(item.geometry?.coordinates) ? item.geometry.coordinates : undefined;

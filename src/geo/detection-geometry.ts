@@ -3,7 +3,7 @@
  * `mpy-or` holding one polygon, in tile coordinates with the origin at the top left of the image.
  */
 import { MalformedResponseError } from '../errors';
-import { describeValue } from '../validate';
+import { describeValue } from '../parse/values';
 
 export interface DecodedDetectionGeometry {
   type: 'Polygon' | 'MultiPolygon';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { AREAS } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { sandboxClient } from './setup';
 
 function runChild(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

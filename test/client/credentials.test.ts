@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MapillaryClient, type MapillaryClientOptions } from '../../src/client';
-import { SANDBOX_CREDENTIALS, world } from '../sandbox/data';
-import { startProxy } from '../sandbox/proxy';
-import { startSandbox } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
+import { startProxy } from '../../sandbox/proxy';
+import { startSandbox } from '../../sandbox/server';
 
 /** A tiny server that answers with `respond` and remembers what it was sent. */
 async function recorder(respond: (url: string) => { body: unknown; headers?: Record<string, string> }) {

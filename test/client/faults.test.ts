@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { MapillaryClient } from '../../src/client';
 import type { RetryInfo } from '../../src/transport/types';
-import { SANDBOX_CREDENTIALS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { sandboxClient } from './setup';
 
 describe('faults and retries over HTTP', function () {

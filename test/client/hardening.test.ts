@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { MapillaryClient } from '../../src/client';
 import { errorFromResponse } from '../../src/transport/classify';
 import { isRetryable } from '../../src/transport/retry';
-import { AREAS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { duplicates, requestsTo, sandboxClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();

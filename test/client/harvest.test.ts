@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { MapillaryClient } from '../../src/client';
 import type { GraphItem } from '../../src/endpoints/v4';
-import type { MapillaryError } from '../../src/transport/errors';
+import type { MapillaryError } from '../../src/errors';
 import type { HarvestWarning } from '../../src/paging/walk';
-import { AREAS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { duplicates, requestsTo, sandboxClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();

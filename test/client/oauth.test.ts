@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { needsRefresh } from '../../src/auth/oauth';
 import { MapillaryClient } from '../../src/client';
-import { SANDBOX_CREDENTIALS } from '../sandbox/data';
-import { decide } from '../sandbox/approve';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../../sandbox/data';
+import { decide } from '../../sandbox/approve';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { requestsTo, sandboxClient } from './setup';
 
 describe('OAuth helpers against the sandbox', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { MapillaryClient } from '../../src/client';
-import { AREAS, SANDBOX_CREDENTIALS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { duplicates, requestsTo, sandboxClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();

@@ -1,6 +1,6 @@
 import { MapillaryClient, type MapillaryClientOptions } from '../../src/client';
-import { SANDBOX_CREDENTIALS } from '../sandbox/data';
-import type { Sandbox } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../../sandbox/data';
+import type { Sandbox } from '../../sandbox/server';
 
 /** A client pointed at the sandbox, with quick retries so fault tests stay short. */
 export function sandboxClient(sandbox: Sandbox, options: MapillaryClientOptions = {}): MapillaryClient {

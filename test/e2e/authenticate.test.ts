@@ -33,8 +33,8 @@ import {
   type FlowNode, freePort, http, type HttpAnswer, NODE_TYPES, nodeRedDir, nodeRedScript, nodeSetProblems, PACKAGE_NAME,
   packageNodeSets, pressInject, PROJECT_ROOT, settingsSource,
 } from '../../scripts/node-red-home';
-import { AREAS, type BBox, type Image, SANDBOX_CREDENTIALS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, type BBox, type Image, SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { clickTab, dismissNotifications, ensureChromium, ensureNode24, importFlow, launchBrowser, logIn, openNode, pressDeploy } from './browser';
 import { Comms } from './comms';
 import { installTarball, NodeRedProcess, packPackage } from './harness';

@@ -18,8 +18,8 @@ import {
   deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
   PACKAGE_NAME, packageNodeSets, pressInject, settingsSource,
 } from '../../scripts/node-red-home';
-import { type BBox, type Image, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { type BBox, type Image, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { Comms } from './comms';
 import { installTarball, NodeRedProcess, packPackage } from './harness';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
-import { decide } from '../sandbox/approve';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, SANDBOX_CREDENTIALS } from '../../sandbox/data';
+import { decide } from '../../sandbox/approve';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
 
 describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`, function () {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
-import { decide } from '../sandbox/approve';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, SANDBOX_CREDENTIALS } from '../../sandbox/data';
+import { decide } from '../../sandbox/approve';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { allNodes, helper, runtimeVersion, sandboxConfig } from './setup';
 
 /** Everything an attacker's server received. */

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AREAS, SANDBOX_CREDENTIALS } from '../sandbox/data';
-import { decide } from '../sandbox/approve';
-import { type Sandbox, startSandbox } from '../sandbox/server';
-import { startProxy } from '../sandbox/proxy';
+import { AREAS, SANDBOX_CREDENTIALS } from '../../sandbox/data';
+import { decide } from '../../sandbox/approve';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
+import { startProxy } from '../../sandbox/proxy';
 import { allNodes, collect, helper, httpProxyNode, runtimeVersion, sandboxConfig } from './setup';
 
 describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {

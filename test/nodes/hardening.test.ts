@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
-import { AREAS } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { allNodes, collect, helper, runtimePackage, runtimeVersion, sandboxConfig, statusTexts } from './setup';
 
 const dist = join(__dirname, '..', '..', 'dist', 'nodes');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { AREAS } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { allNodes, helper, runtimeVersion, sandboxConfig, statusTexts } from './setup';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { AREAS, world } from '../sandbox/data';
-import { type Sandbox, startSandbox } from '../sandbox/server';
+import { AREAS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, statusTexts } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();

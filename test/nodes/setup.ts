@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
-import type { Sandbox } from '../sandbox/server';
-import { SANDBOX_CREDENTIALS } from '../sandbox/data';
+import type { Sandbox } from '../../sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../../sandbox/data';
 
 /** Which Node-RED runs the node tests: 4.1 by default, 5.0 with NODE_RED_LINE=5. */
 export const runtimePackage = process.env.NODE_RED_LINE === '5' ? 'node-red-5' : 'node-red';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { bboxArea, containsPoint, formatBBox, parseArea } from '../../src/geo/bbox';
-import { InvalidInputError } from '../../src/transport/errors';
+import { bboxArea, containsPoint, formatBBox } from '../../src/geo/bbox';
+import { parseArea } from '../../src/parse/area';
+import { InvalidInputError } from '../../src/errors';
 
 function rejects(input: unknown, pattern: RegExp, what = 'bbox'): void {
   assert.throws(() => parseArea(input, what), (err: unknown) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { PbfWriter } from 'pbf';
 import { decodeDetectionGeometry } from '../../src/geo/detection-geometry';
-import { MalformedResponseError } from '../../src/transport/errors';
-import { encodeDetectionGeometry, encodeDetectionGeometryFromNormalized } from '../sandbox/mvt';
+import { MalformedResponseError } from '../../src/errors';
+import { encodeDetectionGeometry, encodeDetectionGeometryFromNormalized } from '../../sandbox/mvt';
 
 /** A geometry recorded from the Mapillary v4 API (GET /{image_id}/detections?fields=geometry). */
 const RECORDED = 'GjgKBm1weS1vchIYEgIAABgDIhAJvjTKIxrIAwAAvALHAwAPGgR0eXBlIgkKB3BvbHlnb24ogCB4AQ==';

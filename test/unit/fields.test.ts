@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { fieldsQuery, parseFields, withGeometry } from '../../src/endpoints/fields';
+import { fieldsQuery, withGeometry } from '../../src/endpoints/fields';
+import { parseFields } from '../../src/parse/fields';
 
 describe('fields', () => {
   it('takes lists or comma strings, falls back to defaults, removes duplicates', () => {

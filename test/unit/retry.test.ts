@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { errorFromResponse } from '../../src/transport/classify';
-import { AuthError, MapillaryError, NetworkError, TimeoutError } from '../../src/transport/errors';
+import { AuthError, MapillaryError, NetworkError, TimeoutError } from '../../src/errors';
 import { DEFAULT_RETRY, isRetryable, parseRetryAfter, retryDelay } from '../../src/transport/retry';
 
 const response = (status: number, body: unknown, headers: Record<string, string> = {}) =>

@@ -1,6 +1,9 @@
 import { INPUT_LIMITS } from '../limits';
 import { InvalidInputError } from '../errors';
-import { limitText, listItems } from '../validate';
+import { limitText, listItems } from './values';
+
+/** A class of object (detection value, map feature value, v3 layer), wildcards allowed: regulatory--*. */
+export const CLASS = /^[a-z0-9*][a-z0-9_*-]*$/i;
 
 /**
  * A list of values that goes into one query parameter (object values, v3 layers and keys): an
@@ -21,19 +24,4 @@ export function parseValueList(input: unknown, what: string, pattern: RegExp, ex
   const joined = [...new Set(values)].join(',');
   limitText(joined, what, INPUT_LIMITS.valuesText);
   return joined || undefined;
-}
-
-/** Comma-joined groups of `values`, each at most `maxChars` long (a value longer than that is a group of its own). */
-export function chunkList(values: readonly string[], maxChars: number): string[] {
-  const groups: string[] = [];
-  let current = '';
-  for (const value of values) {
-    if (current !== '' && current.length + 1 + value.length > maxChars) {
-      groups.push(current);
-      current = '';
-    }
-    current = current === '' ? value : `${current},${value}`;
-  }
-  if (current !== '') groups.push(current);
-  return groups;
 }

@@ -5,9 +5,9 @@
  * refused. Also: the consent pages send `Cross-Origin-Opener-Policy: same-origin`, as large sites do.
  */
 import assert from 'node:assert/strict';
-import { AREAS, SANDBOX_CREDENTIALS as CREDS } from './sandbox/data';
-import { issuedTokenExpiry, issueToken } from './sandbox/oauth';
-import { type Sandbox, startSandbox } from './sandbox/server';
+import { AREAS, SANDBOX_CREDENTIALS as CREDS } from '../../sandbox/data';
+import { issuedTokenExpiry, issueToken } from '../../sandbox/oauth';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 
 const CALLBACK = 'http://127.0.0.1:9/callback';
 

@@ -1,6 +1,6 @@
 /**
  * The sandbox as a standalone local stand-in for Mapillary:
- *   npx tsx test/sandbox/cli.ts [--port N]     (default port 4242; 0 picks a free one)
+ *   npx tsx sandbox/cli.ts [--port N]     (default port 4242; 0 picks a free one)
  * Prints the base URLs and the (fake) sandbox credentials; stops on SIGINT or SIGTERM.
  */
 import { AREAS, SANDBOX_CREDENTIALS } from './data';

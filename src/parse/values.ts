@@ -1,9 +1,9 @@
 /**
- * Validation of query parameters given by the caller (a flow). Every rejection is an
+ * Parsing of the values a caller (a flow) gives: text and list limits, counts, dates, ids. Every rejection is an
  * InvalidInputError whose message names the field, says what was expected and shows what was got.
  */
-import { INPUT_LIMITS, type Range } from './limits';
-import { InvalidInputError } from './errors';
+import { INPUT_LIMITS, type Range } from '../limits';
+import { InvalidInputError } from '../errors';
 
 const MAX_SHOWN = 60;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
-import { AREAS, type BBox, HOTSPOT_POINT, SANDBOX_CREDENTIALS as CREDS, world } from './sandbox/data';
-import { type Sandbox, startSandbox } from './sandbox/server';
+import { AREAS, type BBox, HOTSPOT_POINT, SANDBOX_CREDENTIALS as CREDS, world } from '../../sandbox/data';
+import { type Sandbox, startSandbox } from '../../sandbox/server';
 
 const CLIENT = { Authorization: `OAuth ${CREDS.clientToken}` };
 const box = (b: BBox): string => b.join(',');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { InvalidInputError } from '../../src/transport/errors';
+import { InvalidInputError } from '../../src/errors';
 import {
   describeValue, parseDate, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId,
-} from '../../src/validate';
+} from '../../src/parse/values';
 
 function rejects(fn: () => unknown, what: string, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => {
