@@ -1,6 +1,6 @@
-import { InvalidInputError, MapillaryClient, type MapillaryClientOptions, type Range, SETTING_RANGES } from '../src';
+import { FIELD_CHOICES, InvalidInputError, MapillaryClient, type MapillaryClientOptions, type Range, SETTING_RANGES } from '../src';
 import { resolveSetting } from './shared/env';
-import { registerAuthRoutes } from './shared/oauth-routes';
+import { registerAuthRoutes, SIGN_IN } from './shared/oauth-routes';
 import type { Node, NodeAPI } from './shared/red';
 import type { ConfigDef, MapillaryConfigNode } from './shared/types';
 import { TokenStore, UserTokens } from './shared/user-tokens';
@@ -94,7 +94,13 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('mapillary-config', MapillaryConfig, {
     credentials: CREDENTIALS,
-    // Read by the editor as RED.settings.mapillaryConfigLimits: the ranges its validators check.
-    settings: { mapillaryConfigLimits: { value: SETTING_RANGES, exportable: true } },
+    // The facts the editor needs, defined once here in the runtime; it reads them as
+    // RED.settings.mapillaryConfigLimits (ranges and defaults), .mapillaryConfigFields (the
+    // fields each search offers) and .mapillaryConfigSignIn (lifetime and error codes).
+    settings: {
+      mapillaryConfigLimits: { value: SETTING_RANGES, exportable: true },
+      mapillaryConfigFields: { value: FIELD_CHOICES, exportable: true },
+      mapillaryConfigSignIn: { value: SIGN_IN, exportable: true },
+    },
   });
 };

@@ -1,4 +1,4 @@
-import { decodeDetectionGeometry, InvalidInputError, limitText, listItems, type MapillaryClient } from '../src';
+import { DECODE_FIELDS, decodeDetectionGeometry, DEFAULT_DETECTION_FIELDS, InvalidInputError, limitText, listItems, type MapillaryClient } from '../src';
 import { runHarvests } from './shared/harvest';
 import { evaluate, fieldList, filters, looksLikeArea, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI, NodeMessage } from './shared/red';
@@ -58,8 +58,8 @@ export = function register(RED: NodeAPI): void {
       const geometry = def.geometry === 'pixels' || def.geometry === 'normalized' ? def.geometry : 'raw';
       let fields = fieldList(def.fields);
       if (geometry !== 'raw') {
-        const list = typeof fields === 'string' ? fields.split(',') : (fields as string[] | undefined) ?? ['id', 'value', 'created_at', 'geometry', 'image'];
-        fields = [...new Set([...list.map((x) => x.trim()), 'geometry', 'image'])];
+        const list = typeof fields === 'string' ? fields.split(',') : (fields as string[] | undefined) ?? DEFAULT_DETECTION_FIELDS;
+        fields = [...new Set([...list.map((x) => x.trim()), ...DECODE_FIELDS])];
       }
       const stream = client.imageDetections(ids, fields, walk);
       if (geometry === 'raw') return stream;

@@ -1,6 +1,6 @@
 /**
  * Editor code shared by the dialogs of the three flow nodes (mapillary images, detections and
- * features), and the ranges of the settings, which the config dialog checks too. Each node's
+ * features) and the config dialog: the facts the runtime exports, validators, field checklists. Each node's
  * .html loads it with
  *
  *     <script src="resources/@streetflow/node-red-mapillary/mapillary-editor.js"></script>
@@ -15,16 +15,15 @@
     'use strict';
 
     /**
-     * The ranges of the numeric settings, used only when the runtime does not export its own
-     * (RED.settings.mapillaryConfigLimits, from src/limits.ts SETTING_RANGES): the same numbers.
+     * The facts below come from the runtime, which defines each once (src/limits.ts,
+     * src/endpoints/v4.ts, nodes/shared/oauth-routes.ts) and exports it as a node setting of
+     * mapillary-config: RED.settings.mapillaryConfigLimits, .mapillaryConfigFields and
+     * .mapillaryConfigSignIn. The editor keeps no copy of them.
      */
-    var FALLBACK_LIMITS = {
-        timeout: { min: 1, max: 600, default: 30 },
-        concurrency: { min: 1, max: 32, default: 4 },
-        requestsPerMinute: { min: 0, max: 60000, default: 6000 },
-        maxItems: { min: 0, max: 100000000, default: 5000 },
-        maxRequests: { min: 1, max: 1000000, default: 10000 }
-    };
+    function fact(name) {
+        return (RED.settings && RED.settings[name]) || undefined;
+    }
+
     /** A whole value `${NAME}`: read from the environment by the runtime (as nodes/shared/env.ts). */
     var ENV_PATTERN = /^\$\{\S+\}$/;
     /** A number as the runtime reads a config setting: digits, maybe a fraction; no sign, no exponent. */
@@ -37,13 +36,41 @@
 
     /**
      * The range `{min, max, default}` of setting `key` (timeout, concurrency, requestsPerMinute,
-     * maxItems, maxRequests): the runtime's, read when asked (RED.settings.mapillaryConfigLimits),
-     * else the fallback above.
+     * maxItems, maxRequests), read when asked; undefined when the runtime gave none (the runtime
+     * checks the value anyway).
      */
     function range(key) {
-        var given = RED.settings && RED.settings.mapillaryConfigLimits;
-        var r = given && isRange(given[key]) ? given[key] : FALLBACK_LIMITS[key];
-        return { min: r.min, max: r.max, default: typeof r.default === 'number' ? r.default : FALLBACK_LIMITS[key].default };
+        var given = fact('mapillaryConfigLimits');
+        return given && isRange(given[key]) ? given[key] : undefined;
+    }
+
+    /** The default of setting `key`, for a node's `defaults` ("" when unknown: the runtime's default applies). */
+    function defaultOf(key) {
+        var r = range(key);
+        return r && typeof r.default === 'number' ? r.default : '';
+    }
+
+    /**
+     * The fields a search offers, `{ all, defaults }` (detections: also `decode`, the fields that
+     * decoding needs), for `kind` images, mapFeatures or detections.
+     */
+    function fieldChoices(kind) {
+        var given = fact('mapillaryConfigFields');
+        var choices = given && given[kind];
+        return {
+            all: choices && Array.isArray(choices.all) ? choices.all.slice() : ['id'],
+            defaults: choices && Array.isArray(choices.defaults) ? choices.defaults.slice() : ['id'],
+            decode: choices && Array.isArray(choices.decode) ? choices.decode.slice() : []
+        };
+    }
+
+    /** The sign-in facts: `{ lifetimeMs, errorCodes }`. */
+    function signIn() {
+        var given = fact('mapillaryConfigSignIn') || {};
+        return {
+            lifetimeMs: typeof given.lifetimeMs === 'number' ? given.lifetimeMs : 0,
+            errorCodes: Array.isArray(given.errorCodes) ? given.errorCodes.slice() : []
+        };
     }
 
     function formatNumber(n) {
@@ -72,8 +99,11 @@
             }
             var r = range(key);
             var n = Number(text);
-            if ((options.whole ? WHOLE_PATTERN : NUMBER_PATTERN).test(text) && n >= r.min && n <= r.max) {
+            if ((options.whole ? WHOLE_PATTERN : NUMBER_PATTERN).test(text) && (!r || (n >= r.min && n <= r.max))) {
                 return true;
+            }
+            if (!r) {
+                return false;
             }
             var def = RED.nodes.getType(type);
             return def._(type + '.' + messageKey, { min: formatNumber(r.min), max: formatNumber(r.max) });
@@ -94,7 +124,9 @@
     function rangeInputs(prefix, keys) {
         keys.forEach(function (key) {
             var r = range(key);
-            $('#' + prefix + '-' + key).attr({ min: r.min, max: r.max, placeholder: String(r.default) });
+            if (r) {
+                $('#' + prefix + '-' + key).attr({ min: r.min, max: r.max, placeholder: String(r.default) });
+            }
         });
     }
 
@@ -195,6 +227,9 @@
 
     window.MapillaryEditor = {
         range: range,
+        defaultOf: defaultOf,
+        fieldChoices: fieldChoices,
+        signIn: signIn,
         settingValidator: settingValidator,
         countValidator: countValidator,
         rangeInputs: rangeInputs,

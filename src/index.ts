@@ -5,7 +5,8 @@
 export { MapillaryClient, MAPILLARY_BASE_URLS, normaliseBaseUrls } from './client';
 export type { Api, BaseUrls, Credentials, MapillaryClientOptions } from './client';
 export {
-  AREA_LIMITS, DEFAULT_DETECTION_FIELDS, DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS,
+  AREA_LIMITS, DECODE_FIELDS, DEFAULT_DETECTION_FIELDS, DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS, DETECTION_FIELDS, FIELD_CHOICES,
+  IMAGE_FIELDS, MAP_FEATURE_FIELDS,
 } from './endpoints/v4';
 export type { GraphItem, ImageSearch, MapFeatureSearch } from './endpoints/v4';
 export type { V3DetectionSearch, V3Feature, V3ImageSearch, V3MapFeatureSearch } from './endpoints/v3';

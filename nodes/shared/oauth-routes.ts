@@ -22,11 +22,18 @@ import type { UserTokens } from './user-tokens';
  * forged, makes the runtime send a saved token or secret to an address of its choosing.
  */
 
-const STATE_TTL_MS = 10 * 60 * 1000;
+/** Facts the config dialog needs too (exported to it as RED.settings.mapillaryConfigSignIn). */
+export const SIGN_IN = {
+  /** How long a sign-in state lasts: the dialog waits that long for the runtime's answer. */
+  lifetimeMs: 10 * 60 * 1000,
+  /** The error codes of the routes' answers, which the dialog words from its catalog. */
+  errorCodes: ['denied', 'state', 'secret', 'network', 'failed', 'settings', 'token', 'no-token'],
+} as const;
+const STATE_TTL_MS = SIGN_IN.lifetimeMs;
 /** Someone is waiting in the dialog: answer quickly rather than retry for long. */
 const INTERACTIVE = { requestsPerMinute: 0, timeoutMs: 20_000, retry: { maxAttempts: 2, baseDelayMs: 300 } };
 
-export type AuthErrorCode = 'denied' | 'state' | 'secret' | 'network' | 'failed' | 'settings';
+export type AuthErrorCode = (typeof SIGN_IN.errorCodes)[number];
 
 interface Pending {
   nodeId: string;

@@ -21,13 +21,34 @@ export interface GraphItem {
   [field: string]: unknown;
 }
 
+/** The v4 image fields a flow may ask for (the editor's checklist). */
+export const IMAGE_FIELDS = [
+  'id', 'geometry', 'captured_at', 'compass_angle', 'computed_compass_angle', 'computed_geometry', 'sequence',
+  'creator', 'make', 'model', 'camera_type', 'is_pano', 'width', 'height', 'altitude', 'quality_score',
+  'thumb_256_url', 'thumb_1024_url', 'thumb_2048_url', 'thumb_original_url',
+] as const;
 export const DEFAULT_IMAGE_FIELDS = [
   'id', 'geometry', 'captured_at', 'compass_angle', 'sequence', 'creator', 'thumb_256_url', 'thumb_1024_url',
+] as const;
+/** The v4 map feature fields a flow may ask for. */
+export const MAP_FEATURE_FIELDS = [
+  'id', 'geometry', 'object_value', 'object_type', 'first_seen_at', 'last_seen_at', 'aligned_direction', 'images',
 ] as const;
 export const DEFAULT_MAP_FEATURE_FIELDS = [
   'id', 'geometry', 'object_value', 'object_type', 'first_seen_at', 'last_seen_at', 'aligned_direction',
 ] as const;
-export const DEFAULT_DETECTION_FIELDS = ['id', 'value', 'created_at', 'geometry', 'image'] as const;
+/** The v4 detection fields a flow may ask for; all of them by default. */
+export const DETECTION_FIELDS = ['id', 'value', 'created_at', 'geometry', 'image'] as const;
+export const DEFAULT_DETECTION_FIELDS = DETECTION_FIELDS;
+/** The detection fields that decoding a polygon needs (asked for whatever else is chosen). */
+export const DECODE_FIELDS = ['geometry', 'image'] as const;
+
+/** The field choices of each search, as the editor shows them. */
+export const FIELD_CHOICES = {
+  images: { all: IMAGE_FIELDS, defaults: DEFAULT_IMAGE_FIELDS },
+  mapFeatures: { all: MAP_FEATURE_FIELDS, defaults: DEFAULT_MAP_FEATURE_FIELDS },
+  detections: { all: DETECTION_FIELDS, defaults: DEFAULT_DETECTION_FIELDS, decode: DECODE_FIELDS },
+} as const;
 
 /** Search limits of the v4 area searches. */
 export const AREA_LIMITS = {

@@ -23,7 +23,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import {
   type FlowNode, freePort, http, NODE_TYPES, nodeSetProblems, PACKAGE_NAME, packageNodeSets, settingsSource,
 } from '../../scripts/node-red-home';
-import { SETTING_RANGES } from '../../src/limits';
+import { FIELD_CHOICES, SETTING_RANGES } from '../../src';
+import { SIGN_IN } from '../../nodes/shared/oauth-routes';
 import { clickTab, dismissNotifications, ensureChromium, importFlow, launchBrowser, openEditor, openNode } from './browser';
 import { installTarball, NodeRedProcess, packPackage } from './harness';
 
@@ -442,9 +443,14 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
     assert.deepEqual(consoleErrors, [], 'console errors');
   });
 
-  it('reads the ranges from the runtime (RED.settings.mapillaryConfigLimits), its own numbers only when the setting is missing', async () => {
-    const exported = await page.evaluate(() => (globalThis as unknown as { RED: { settings: Record<string, unknown> } }).RED.settings.mapillaryConfigLimits);
-    assert.deepEqual(exported, JSON.parse(JSON.stringify(SETTING_RANGES)), 'the runtime exports src/limits.ts SETTING_RANGES');
+  it('reads every fact from the runtime (ranges, fields, sign-in), and keeps no copy: without the setting it leaves the check to the runtime', async () => {
+    const exported = await page.evaluate(() => {
+      const { settings } = (globalThis as unknown as { RED: { settings: Record<string, unknown> } }).RED;
+      return [settings.mapillaryConfigLimits, settings.mapillaryConfigFields, settings.mapillaryConfigSignIn];
+    });
+    assert.deepEqual(exported[0], JSON.parse(JSON.stringify(SETTING_RANGES)), 'the runtime exports src/limits.ts SETTING_RANGES');
+    assert.deepEqual(exported[1], JSON.parse(JSON.stringify(FIELD_CHOICES)), 'the runtime exports src/endpoints/v4.ts FIELD_CHOICES');
+    assert.deepEqual(exported[2], JSON.parse(JSON.stringify(SIGN_IN)), 'the runtime exports the sign-in facts of nodes/shared/oauth-routes.ts');
     const answers = await page.evaluate((types) => {
       const { RED } = globalThis as unknown as {
         RED: { settings: Record<string, unknown>; nodes: { getType(type: string): { defaults: Record<string, { validate(value: unknown, opt: object): unknown }> } } };
@@ -480,14 +486,14 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
         [`runtime ${type} maxRequests 0`]: count('1', '1,000,000'),
         [`changed ${type} maxItems 11`]: count('0', '10'), [`changed ${type} maxItems 100000001`]: count('0', '10'), [`changed ${type} maxItems 100000000`]: count('0', '10'),
         [`changed ${type} maxRequests 0`]: count('1', '1,000,000'),
-        [`missing ${type} maxItems 11`]: true, [`missing ${type} maxItems 100000001`]: count('0', '100,000,000'), [`missing ${type} maxItems 100000000`]: true,
-        [`missing ${type} maxRequests 0`]: count('1', '1,000,000'),
+        [`missing ${type} maxItems 11`]: true, [`missing ${type} maxItems 100000001`]: true, [`missing ${type} maxItems 100000000`]: true,
+        [`missing ${type} maxRequests 0`]: true,
       });
     }
     Object.assign(expected, {
       'runtime timeout 4': true, 'runtime timeout 601': number('1', '600'),
       'changed timeout 4': number('5', '60'), 'changed timeout 601': number('5', '60'),
-      'missing timeout 4': true, 'missing timeout 601': number('1', '600'),
+      'missing timeout 4': true, 'missing timeout 601': true,
     });
     assert.deepEqual(answers, expected);
   });
