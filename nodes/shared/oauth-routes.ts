@@ -1,5 +1,7 @@
 import { type BaseUrls, InvalidInputError, isMapillaryError, MapillaryClient, normaliseBaseUrls, type TokenSet } from '../../src';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { envName, resolveSetting } from './env';
 import type { Handler, Node, NodeAPI, Request, Response } from './red';
 import type { UserTokens } from './user-tokens';
@@ -56,6 +58,17 @@ interface RunningConfig extends Node {
 
 /** A value the runtime holds for the credential named, rather than one typed in the request. */
 interface Credential { value?: string; held: boolean }
+
+/** The sign-in page templates, read once (the build copies them beside the compiled routes). */
+const templates = new Map<string, string>();
+function template(name: 'sign-in' | 'sign-in-v3'): string {
+  let text = templates.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(__dirname, 'pages', `${name}.html`), 'utf8');
+    templates.set(name, text);
+  }
+  return text;
+}
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -149,17 +162,11 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
     entry.status = 'done';
   }
 
-  function page(res: Response, state: string, ok: boolean, message: string, script = ''): void {
+  /** The page the sign-in window ends on (v3: hands the fragment's token over): a static template, its values HTML-escaped. */
+  function page(res: Response, state: string, ok: boolean, message: string, kind: 'sign-in' | 'sign-in-v3' = 'sign-in'): void {
+    const values: Record<string, string> = { state, ok: String(ok), message };
     res.set('Content-Type', 'text/html; charset=utf-8').set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
-    res.send(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Mapillary</title></head>
-<body style="font-family:sans-serif;margin:2em"><p id="result" data-ok="${ok}">${escapeHtml(message)}</p>
-<script>${script}
-(function () {
-  var state = ${JSON.stringify(state).replace(/</g, '\\u003c')};
-  try { if (window.opener) window.opener.postMessage({ type: 'mapillary-auth', state: state }, window.location.origin); } catch (e) {}
-  ${ok ? 'setTimeout(function () { window.close(); }, 1500);' : ''}
-})();
-</script></body></html>`);
+    res.send(template(kind).replace(/\{\{(\w+)\}\}/g, (_match, key: string) => escapeHtml(values[key] ?? '')));
   }
 
   function consume(state: unknown): Pending | undefined {
@@ -206,21 +213,7 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
     const { code, state, error } = req.query;
     if (code === undefined && error === undefined) {
       // v3 implicit flow: the token is in the fragment; the page hands it over with the state.
-      return page(res, '', false, t('page.working'), `
-(function () {
-  var p = new URLSearchParams(window.location.hash.slice(1));
-  window.history.replaceState(null, '', window.location.pathname);
-  var x = new XMLHttpRequest();
-  x.open('POST', 'implicit');
-  x.setRequestHeader('Content-Type', 'application/json');
-  x.onload = function () {
-    var r = {}; try { r = JSON.parse(x.responseText); } catch (e) {}
-    document.getElementById('result').textContent = r.message || '';
-    try { if (window.opener) window.opener.postMessage({ type: 'mapillary-auth', state: p.get('state') }, window.location.origin); } catch (e) {}
-    if (r.ok) setTimeout(function () { window.close(); }, 1500);
-  };
-  x.send(JSON.stringify({ state: p.get('state'), access_token: p.get('access_token'), expires_in: p.get('expires_in'), error: p.get('error') }));
-})();`);
+      return page(res, '', false, t('page.working'), 'sign-in-v3');
     }
     const entry = consume(state);
     if (!entry) return page(res, String(state ?? ''), false, t('errors.state'));
