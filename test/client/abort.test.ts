@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { AREAS } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
+import { type Sandbox } from '../../sandbox/server';
+import { useSandbox } from '../support';
 import { sandboxClient } from './setup';
 
 function runChild(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -23,17 +24,7 @@ async function settledConnections(sandbox: Sandbox): Promise<number> {
 
 describe('stopping a harvest early', function () {
   this.timeout(30_000);
-  let sandbox: Sandbox;
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.resetLog();
-  });
+  const sandbox = useSandbox();
 
   for (const mode of ['abort', 'break'] as const) {
     it(`${mode} mid-harvest leaves no open sockets or timers, and the process exits by itself`, async () => {

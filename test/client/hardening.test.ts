@@ -1,32 +1,16 @@
 import assert from 'node:assert/strict';
-import type { MapillaryClient } from '../../src/client';
 import { errorFromResponse } from '../../src/transport/classify';
 import { isRetryable } from '../../src/transport/retry';
 import { AREAS, world } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { duplicates, requestsTo, sandboxClient } from './setup';
+import { useSandbox } from '../support';
+import { duplicates, requestsTo, sandboxClient, useClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 
 describe('client hardening over HTTP: query timeouts, many listeners, long id lists', function () {
   this.timeout(60_000);
-  let sandbox: Sandbox;
-  let client: MapillaryClient;
-
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.resetLog();
-    client = sandboxClient(sandbox);
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  const sandbox = useSandbox();
+  const client = useClient(sandbox);
 
   it('reads Mapillary\'s query timeout (HTTP 400, code -2, subcode 3404014, "not transient") as a transient timeout', () => {
     const body = JSON.stringify({ error: { message: 'Query timed out', code: -2, error_subcode: 3404014, is_transient: false, fbtrace_id: 'x' } });

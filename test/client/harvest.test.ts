@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
-import type { MapillaryClient } from '../../src/client';
 import type { GraphItem } from '../../src/endpoints/v4';
 import type { MapillaryError } from '../../src/errors';
 import type { HarvestWarning } from '../../src/paging/walk';
 import { AREAS, world } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { duplicates, requestsTo, sandboxClient } from './setup';
+import { useSandbox } from '../support';
+import { duplicates, requestsTo, useClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 
 describe('area harvest over HTTP (v4 images and map features)', function () {
   this.timeout(60_000);
-  let sandbox: Sandbox;
-  let client: MapillaryClient;
-
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.resetLog();
-    client = sandboxClient(sandbox);
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  const sandbox = useSandbox();
+  const client = useClient(sandbox);
 
   it('returns every image of the dense centre exactly once, with faults on a tenth of the requests', async () => {
     sandbox.randomFaults({ rate: 0.1, seed: 7, kinds: ['429', '403-4', '5xx', 'reset', 'malformed', 'truncated', '500-1'], retryAfter: 0 });

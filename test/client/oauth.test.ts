@@ -4,16 +4,11 @@ import { MapillaryClient } from '../../src/client';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/data';
 import { decide } from '../../sandbox/approve';
 import { type Sandbox, startSandbox } from '../../sandbox/server';
+import { useSandbox } from '../support';
 import { requestsTo, sandboxClient } from './setup';
 
 describe('OAuth helpers against the sandbox', () => {
-  let sandbox: Sandbox;
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
+  const sandbox = useSandbox();
 
   it('builds the v4 code-flow and v3 implicit-flow authorize URLs', async () => {
     const client = sandboxClient(sandbox);

@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import type { MapillaryClient } from '../../src/client';
 import { AREAS, SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { duplicates, requestsTo, sandboxClient } from './setup';
+import { useSandbox } from '../support';
+import { duplicates, requestsTo, sandboxClient, useClient } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 
 describe('paged endpoints over HTTP', function () {
   this.timeout(30_000);
-  let sandbox: Sandbox;
-  let client: MapillaryClient;
-
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.resetLog();
-    client = sandboxClient(sandbox);
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  const sandbox = useSandbox();
+  const client = useClient(sandbox);
 
   it('follows paging.next of a creator search, sending auth again on every page', async () => {
     const username = world.images[0]!.creator.username;

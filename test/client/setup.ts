@@ -22,6 +22,28 @@ export function sandboxClient(sandbox: Sandbox, options: MapillaryClientOptions 
   });
 }
 
+/**
+ * Mocha hooks of a client test file: a new client on the sandbox for each test, closed after it.
+ * Returns a stand-in to use as that client.
+ */
+export function useClient(sandbox: Sandbox, options: MapillaryClientOptions = {}): MapillaryClient {
+  let current: MapillaryClient | undefined;
+  beforeEach(() => {
+    current = sandboxClient(sandbox, options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as MapillaryClient, {
+    get(_target, key) {
+      if (!current) throw new Error(`no client here (client.${String(key)} outside a test?)`);
+      const value: unknown = Reflect.get(current, key);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}
+
 /** Every request the sandbox saw for a path (prefix stripped), e.g. '/images'. */
 export function requestsTo(sandbox: Sandbox, path: string): Sandbox['requests'] {
   return sandbox.requests.filter((r) => new URL(r.url, sandbox.origin).pathname.endsWith(path));

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { AREAS, SANDBOX_CREDENTIALS } from '../../sandbox/data';
 import { decide } from '../../sandbox/approve';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { allNodes, collect, helper, runtimeVersion, sandboxConfig } from './setup';
+import { useSandbox } from '../support';
+import { allNodes, collect, helper, runtimeVersion, sandboxConfig, useNodeRed } from './setup';
 
 describe(`Authenticate routes of mapillary-config in Node-RED ${runtimeVersion}`, function () {
   this.timeout(30_000);
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
+  useNodeRed();
   const callbackUrl = 'http://127.0.0.1:1880/mapillary/auth/callback';
-
-  before(async () => {
-    sandbox = await startSandbox();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await sandbox.close();
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
 
   async function load(credentials: Record<string, string> = {}) {
     const config = sandboxConfig(sandbox);

@@ -6,24 +6,13 @@ import { AREAS, SANDBOX_CREDENTIALS } from '../../sandbox/data';
 import { decide } from '../../sandbox/approve';
 import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { startProxy } from '../../sandbox/proxy';
-import { allNodes, collect, helper, httpProxyNode, runtimeVersion, sandboxConfig } from './setup';
+import { useSandbox } from '../support';
+import { allNodes, collect, helper, httpProxyNode, runtimeVersion, sandboxConfig, useNodeRed } from './setup';
 
 describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
   this.timeout(30_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await startSandbox();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await sandbox.close();
-  });
-  beforeEach(() => sandbox.resetLog());
-  afterEach(async () => {
-    await helper.unload();
-  });
+  const sandbox = useSandbox();
+  useNodeRed();
 
   const images = { id: 'n1', type: 'mapillary-images', mapillary: 'cfg', bbox: AREAS.sea.join(','), wires: [['out'], ['done']] };
   const sinks = [{ id: 'out', type: 'helper' }, { id: 'done', type: 'helper' }];

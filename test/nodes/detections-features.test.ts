@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
 import { AREAS, world } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, statusTexts } from './setup';
+import { useSandbox } from '../support';
+import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, statusTexts, useNodeRed } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 
 describe(`mapillary-detections and mapillary-features in Node-RED ${runtimeVersion}`, function () {
   this.timeout(60_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await startSandbox();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.resetLog();
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
+  const sandbox = useSandbox();
+  useNodeRed();
 
   async function load(flow: Record<string, unknown>[], apiVersion: 'v4' | 'v3' = 'v4') {
     const config = sandboxConfig(sandbox, apiVersion);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { AREAS } from '../../sandbox/data';
-import { type Sandbox, startSandbox } from '../../sandbox/server';
-import { allNodes, collect, helper, runtimePackage, runtimeVersion, sandboxConfig, statusTexts } from './setup';
+import { useSandbox } from '../support';
+import { allNodes, collect, helper, runtimePackage, runtimeVersion, sandboxConfig, statusTexts, useNodeRed } from './setup';
 
 const dist = join(__dirname, '..', '..', 'dist', 'nodes');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,21 +27,9 @@ function brokenNode(RED: any): void {
 
 describe(`node hardening in Node-RED ${runtimeVersion}: statuses, ranges, unexpected errors`, function () {
   this.timeout(60_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await startSandbox();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.resetLog();
-  });
-  afterEach(async () => {
-    await helper.unload();
+  const sandbox = useSandbox();
+  useNodeRed();
+  afterEach(() => {
     delete process.env.MAPILLARY_TEST_TIMEOUT;
   });
 

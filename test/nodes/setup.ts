@@ -49,6 +49,22 @@ export interface TestHelper {
   stopServer(done?: () => void): Promise<void>;
 }
 
+/**
+ * Mocha hooks of a node test file: Node-RED's test server runs around the file, and each test's
+ * flows are unloaded after it.
+ */
+export function useNodeRed(): void {
+  before(async () => {
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+}
+
 /** A config node pointed at the sandbox, and its credentials. */
 export function sandboxConfig(sandbox: Sandbox, apiVersion: 'v4' | 'v3' = 'v4', extra: Record<string, unknown> = {}) {
   return {
