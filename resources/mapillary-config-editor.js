@@ -6,8 +6,12 @@
  * dialog polls its status route and never concludes from the popup's `closed`, which a
  * Cross-Origin-Opener-Policy makes true while the window is still open.
  */
-(function () {
-    var editor = window.MapillaryEditor;
+/**
+ * Node-RED loads a node's external scripts in parallel, in no set order, and runs its inline
+ * scripts after all of them: so this script only defines window.MapillaryConfigEditor, and the
+ * inline script of mapillary-config.html calls register() once mapillary-editor.js is there too.
+ */
+window.MapillaryConfigEditor = { register: function (editor) {
     var URL_PATTERN = /^https?:\/\/\S+$/i;
     var POLL_MS = 1000;
     /**
@@ -402,4 +406,4 @@
             stopCurrent();
         }
     });
-})();
+} };

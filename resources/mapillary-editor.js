@@ -225,7 +225,80 @@
         showGeneration();
     }
 
+    /** A node's label from its Area: the text, or <type>.<value> for msg, flow, env... */
+    function areaLabel(node) {
+        return !node.bboxType || node.bboxType === 'str' ? node.bbox : node.bboxType + '.' + node.bbox;
+    }
+
+    /**
+     * The registration of a flow node (images, detections, features): what the three share
+     * (palette, config, area, fields, caps, output, labels, the dialog's common parts), with what
+     * differs in `spec`: `fields` (the kind of field choices: images, mapFeatures, detections),
+     * `defaults` (its own settings, merged in), `label(node)` (a label before the palette label,
+     * or nothing), and `prepare(node, choices)` / `save(node)` for its own dialog parts.
+     */
+    function flowNode(type, spec) {
+        var choices = fieldChoices(spec.fields);
+        var defaults = {
+            name: { value: '' },
+            mapillary: { value: '', type: 'mapillary-config', required: true },
+            bbox: { value: '' },
+            bboxType: { value: 'str' },
+            fields: { value: choices.defaults.slice() },
+            maxItems: { value: defaultOf('maxItems'), validate: countValidator(type, 'maxItems') },
+            maxRequests: { value: defaultOf('maxRequests'), validate: countValidator(type, 'maxRequests') },
+            output: { value: 'page' },
+            format: { value: 'json' }
+        };
+        Object.keys(spec.defaults || {}).forEach(function (key) {
+            defaults[key] = spec.defaults[key];
+        });
+        return {
+            category: 'mapillary',
+            color: '#05CB63',
+            icon: 'mapillary.svg',
+            inputs: 1,
+            outputs: 2,
+            defaults: defaults,
+            paletteLabel: function () {
+                return this._(type + '.paletteLabel');
+            },
+            label: function () {
+                return this.name || (spec.label && spec.label(this)) || this._(type + '.paletteLabel');
+            },
+            labelStyle: function () {
+                return this.name ? 'node_label_italic' : '';
+            },
+            inputLabels: function () {
+                return this._(type + '.inputLabel');
+            },
+            outputLabels: function (index) {
+                return this._(index === 0 ? type + '.outputLabels.items' : type + '.outputLabels.done');
+            },
+            oneditprepare: function () {
+                var fallbacks = { output: 'page', format: 'json' };
+                Object.keys(spec.fallbacks || {}).forEach(function (key) {
+                    fallbacks[key] = spec.fallbacks[key];
+                });
+                rangeInputs('node-input', ['maxItems', 'maxRequests']);
+                fillFallbacks(fallbacks);
+                bboxInput();
+                // Fields: one checkbox per field the runtime offers; id is always returned.
+                fieldsChecklist(this, type, choices.all, choices.defaults);
+                if (spec.prepare) {
+                    spec.prepare(this, choices);
+                }
+                followApiVersion(type);
+            },
+            oneditsave: function () {
+                this.fields = checkedFields(type);
+            }
+        };
+    }
+
     window.MapillaryEditor = {
+        flowNode: flowNode,
+        areaLabel: areaLabel,
         range: range,
         defaultOf: defaultOf,
         fieldChoices: fieldChoices,
