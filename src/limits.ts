@@ -20,6 +20,10 @@ export const INPUT_LIMITS = {
   shortText: 256,
   /** Field names in one `fields` selection. */
   fields: 100,
+  /** Characters of one field name. */
+  fieldName: 64,
+  /** Characters of a date as text. */
+  dateText: 64,
   /** Object values (classes) or v3 layers/values, joined with commas: they go into one URL. */
   valuesText: 4_000,
   /** Characters of one id list in one request; longer lists are sent in several requests. */

@@ -14,7 +14,7 @@ export function parseFields(input: unknown, defaults: readonly string[], what = 
   const out: string[] = [];
   for (const raw of list) {
     if (typeof raw !== 'string') throw new InvalidInputError(`${what}: field names must be strings`);
-    const field = limitText(raw, what, 64).trim();
+    const field = limitText(raw, what, INPUT_LIMITS.fieldName).trim();
     if (field === '') continue;
     if (!FIELD.test(field)) throw new InvalidInputError(`${what}: "${field.slice(0, 40)}" is not a field name (letters, digits, "_", nested with ".")`);
     if (!out.includes(field)) out.push(field);

@@ -167,7 +167,7 @@ export function parseDate(input: unknown, what: string): string {
   let time: number;
   if (input instanceof Date) time = input.getTime();
   else if (typeof input === 'number') time = Number.isInteger(input) ? input : Number.NaN;
-  else if (typeof input === 'string') time = parseIsoString(limitText(input, what, 64).trim(), what);
+  else if (typeof input === 'string') time = parseIsoString(limitText(input, what, INPUT_LIMITS.dateText).trim(), what);
   else throw invalid(what, DATE_EXPECTED, input);
   if (!(Math.abs(time) <= MAX_EPOCH_MS)) throw invalid(what, DATE_EXPECTED, input);
   return new Date(time).toISOString();
