@@ -1,4 +1,4 @@
-import { authorizeUrl, type AuthorizeParams, exchangeCode, needsRefresh, refreshToken, type TokenSet } from './auth/oauth';
+import { authorizeUrl as authorizePage, type AuthorizeParams, exchangeCode, needsRefresh, refreshToken, type TokenSet } from './auth/oauth';
 import {
   DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS, detections, entities, entity, type GraphItem, type ImageSearch, type MapFeatureSearch,
   me, searchImages, searchMapFeatures, sequenceImageIds, tile,
@@ -154,7 +154,7 @@ export class MapillaryClient {
   // --- OAuth -------------------------------------------------------------------------------
 
   authorizeUrl(params: Omit<AuthorizeParams, 'clientId'> & { clientId?: string }): string {
-    return authorizeUrl(this.transport, { ...params, clientId: params.clientId ?? this.transport.clientId ?? '' });
+    return authorizePage(this.transport, { ...params, clientId: params.clientId ?? this.transport.clientId ?? '' });
   }
 
   /** Exchanges a code for a user token and starts using it. */
@@ -210,4 +210,9 @@ export class MapillaryClient {
     });
     return this.refreshing;
   }
+}
+
+/** The page the user's browser opens to approve the application: `client.authorizeUrl(params)`, as a function. */
+export function authorizeUrl(client: MapillaryClient, params: Omit<AuthorizeParams, 'clientId'> & { clientId?: string }): string {
+  return client.authorizeUrl(params);
 }

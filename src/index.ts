@@ -2,7 +2,7 @@
  * The Mapillary client's public entry: usable from plain Node.js, and all the Node-RED nodes
  * import from it (the layout check enforces that).
  */
-export { MapillaryClient, MAPILLARY_BASE_URLS, normaliseBaseUrls } from './client';
+export { authorizeUrl, MapillaryClient, MAPILLARY_BASE_URLS, normaliseBaseUrls } from './client';
 export type { Api, BaseUrls, Credentials, MapillaryClientOptions } from './client';
 export {
   AREA_LIMITS, DECODE_FIELDS, DEFAULT_DETECTION_FIELDS, DEFAULT_IMAGE_FIELDS, DEFAULT_MAP_FEATURE_FIELDS, DETECTION_FIELDS, FIELD_CHOICES,
