@@ -10,7 +10,7 @@ import { AreaTooLargeError, InvalidInputError, MalformedResponseError } from '..
 import type { CallOptions } from '../transport/types';
 import { parseFields } from '../parse/fields';
 import { CLASS, parseValueList } from '../parse/lists';
-import { limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../parse/values';
+import { invalid, limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../parse/values';
 import { chunkList } from './chunks';
 import { fieldsQuery, withGeometry } from './fields';
 
@@ -97,7 +97,7 @@ type Query = Record<string, string | number | boolean | undefined>;
 
 function text(input: unknown, what: string): string | undefined {
   if (input == null || input === '') return undefined;
-  if (typeof input !== 'string') throw new InvalidInputError(`${what}: expected text`);
+  if (typeof input !== 'string') throw invalid(what, 'text', input);
   return limitText(input, what).trim() || undefined;
 }
 

@@ -1,6 +1,5 @@
 import { INPUT_LIMITS } from '../limits';
-import { InvalidInputError } from '../errors';
-import { limitText, listItems } from './values';
+import { invalid, limitText, listItems } from './values';
 
 /** A class of object (detection value, map feature value, v3 layer), wildcards allowed: regulatory--*. */
 export const CLASS = /^[a-z0-9*][a-z0-9_*-]*$/i;
@@ -14,12 +13,10 @@ export const CLASS = /^[a-z0-9*][a-z0-9_*-]*$/i;
 export function parseValueList(input: unknown, what: string, pattern: RegExp, expected: string, allowed?: readonly string[]): string | undefined {
   if (input == null || input === '') return undefined;
   const items = listItems(input, what, { text: INPUT_LIMITS.valuesText });
-  if (!items || items.some((v) => typeof v !== 'string')) throw new InvalidInputError(`${what}: expected a list or a comma-separated string`);
+  if (!items || items.some((v) => typeof v !== 'string')) throw invalid(what, 'a list of text or a comma-separated string', input);
   const values = (items as string[]).map((v) => limitText(v, what).trim()).filter(Boolean);
   for (const v of values) {
-    if (!pattern.test(v) || (allowed && !allowed.includes(v))) {
-      throw new InvalidInputError(`${what}: "${v.slice(0, 60)}" is not ${allowed ? `one of ${allowed.join(', ')}` : expected}`);
-    }
+    if (!pattern.test(v) || (allowed && !allowed.includes(v))) throw invalid(what, allowed ? `one of ${allowed.join(', ')}` : expected, v);
   }
   const joined = [...new Set(values)].join(',');
   limitText(joined, what, INPUT_LIMITS.valuesText);
