@@ -30,7 +30,8 @@ export function looksLikeArea(value: unknown): boolean {
   if (Array.isArray(value)) return value.length === 4;
   if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    return Array.isArray(record.bbox) || GEOJSON_TYPES.has(String(record.type));
+    // A world map's view (node-red-contrib-web-worldmap): {action: "bounds", south, west, north, east}.
+    return Array.isArray(record.bbox) || GEOJSON_TYPES.has(String(record.type)) || record.action === 'bounds';
   }
   return false;
 }

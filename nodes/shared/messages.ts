@@ -32,6 +32,9 @@ export interface Summary {
   requests: number;
   retries: number;
   cellsSplit: number;
+  /** Area searches: cells planned (grown by splits), and cells of the area's boxes skipped because they miss its shape. */
+  cellsPlanned?: number;
+  cellsSkipped?: number;
   warnings: { code: string; message: string; bbox?: readonly number[] }[];
   durationMs: number;
   ended: NonNullable<WalkStats['ended']>;
@@ -94,6 +97,7 @@ export function summarise(stats: Readonly<WalkStats>, ended: Summary['ended'], e
     requests: stats.requests,
     retries: stats.retries,
     cellsSplit: stats.cellsSplit,
+    ...(stats.cells ? { cellsPlanned: stats.cells.total, cellsSkipped: stats.cells.skipped } : {}),
     warnings: stats.warnings.map((w) => ({ code: w.code, message: w.message, ...(w.bbox ? { bbox: w.bbox } : {}) })),
     durationMs: Date.now() - stats.startedAt,
     ended,

@@ -1,6 +1,6 @@
 import type { Transport } from '../transport/transport';
-import { type BBox, formatBBox } from '../geo/bbox';
-import { parseArea } from '../parse/area';
+import { formatBBox } from '../geo/bbox';
+import { parseSearchArea, type SearchArea } from '../parse/area';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
 import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
@@ -115,25 +115,36 @@ function chained(sources: ((walk: Walk) => AsyncGenerator<Page<GraphItem>, void,
   };
 }
 
+/** Above this many cells in an area's boxes the plan is not even counted: the area is too large. */
+const MAX_PLANNED_GRID = 2_000_000;
+
 /**
- * Refuses, before the first request, an area whose cells alone need more requests than the
- * walk may make; with a hint when the area was read as crossing the antimeridian.
+ * The cells of the area, counted before the first request: for a shape, only those that meet it
+ * (the others are skipped). Refuses an area whose cells alone need more requests than the walk
+ * may make, with a hint when it was read as crossing the antimeridian.
  */
-function planArea(areas: BBox[], queries: number, options: WalkOptions): number {
-  const cells = areas.reduce((sum, box) => sum + gridCells(box, AREA_LIMITS.maxCellArea).count, 0);
-  const needed = cells * queries;
+function planArea(area: SearchArea, queries: number, options: WalkOptions): { planned: number; skipped: number } {
+  const grids = area.boxes.map((box) => gridCells(box, AREA_LIMITS.maxCellArea));
+  const all = grids.reduce((sum, grid) => sum + grid.count, 0);
   const max = options.maxRequests && options.maxRequests > 0 ? options.maxRequests : DEFAULT_MAX_REQUESTS;
-  if (needed > max) {
-    const width = areas.reduce((sum, box) => sum + (box[2] - box[0]), 0);
-    const crossing = areas.length === 2 && width > 180
-      ? ` The area was read as crossing the antimeridian (minLon ${areas[0]![0]} is greater than maxLon ${areas[1]![2]}), ${Math.round(width)}° wide: were the longitudes swapped?`
+  let cells = all;
+  if (area.shape && all <= MAX_PLANNED_GRID) {
+    cells = 0;
+    for (const grid of grids) for (const cell of grid.cells()) if (area.shape.meets(cell)) cells += 1;
+  }
+  const needed = cells * queries;
+  if (needed > max || all > MAX_PLANNED_GRID) {
+    const width = area.boxes.reduce((sum, box) => sum + (box[2] - box[0]), 0);
+    const crossing = !area.shape && area.boxes.length === 2 && width > 180
+      ? ` The area was read as crossing the antimeridian (minLon ${area.boxes[0]![0]} is greater than maxLon ${area.boxes[1]![2]}), ${Math.round(width)}° wide: were the longitudes swapped?`
       : '';
     const times = queries > 1 ? ` × ${queries} id groups` : '';
+    const count = all > MAX_PLANNED_GRID && area.shape ? `more than ${MAX_PLANNED_GRID.toLocaleString('en-US')}` : needed.toLocaleString('en-US');
     throw new AreaTooLargeError(
-      `The area needs at least ${needed.toLocaleString('en-US')} requests (${cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
+      `The area needs at least ${count} requests (${all > MAX_PLANNED_GRID && area.shape ? count : cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
     );
   }
-  return needed;
+  return { planned: needed, skipped: (all - cells) * queries };
 }
 
 /**
@@ -149,15 +160,16 @@ function search(
     const walk = new Walk(options, transport.closeSignal);
     return new PageStream(walk, chained(queries.map((query) => followNext<GraphItem>(transport, transport.url('graph', path, { ...query, fields: fieldsQuery(fields), limit })))));
   }
-  const areas: BBox[] = parseArea(areaInput);
-  const planned = planArea(areas, queries.length, options);
+  const searchArea = parseSearchArea(areaInput);
+  const plan = planArea(searchArea, queries.length, options);
   const { request, dropGeometry } = withGeometry(fields);
   const minCellSide = area.minCellSide ?? AREA_LIMITS.minCellSide;
   if (!(minCellSide > 0)) throw new InvalidInputError('minCellSide: must be a positive number of degrees');
   const walk = new Walk(options, transport.closeSignal);
-  walk.stats.cells = { done: 0, total: planned };
+  walk.stats.cells = { done: 0, total: plan.planned, skipped: plan.skipped };
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
-    areas,
+    areas: searchArea.boxes,
+    shape: searchArea.shape,
     limit,
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,

@@ -1,6 +1,7 @@
 import type { Transport } from '../transport/transport';
 import { type BBox, formatBBox } from '../geo/bbox';
 import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
+import type { Shape } from '../geo/shape';
 import { isQueryTimeout } from '../transport/classify';
 import { isMapillaryError } from '../errors';
 import { fetchCollection } from './fetch';
@@ -24,6 +25,8 @@ export interface AreaSearch<T> {
   label: string;
   /** Applied to each kept item (to drop fields asked for only to place it). */
   present?: (item: T) => T;
+  /** The area's shape, when it is one: cells that do not meet it are skipped, items outside it dropped. */
+  shape?: Shape;
 }
 
 /** Below this many items per request a dense cell is given up and reported. */
@@ -44,7 +47,8 @@ class CellQueue {
   private readonly stack: Job[] = [];
   private readonly grids: { area: BBox; cells: Generator<BBox> }[];
 
-  constructor(areas: BBox[], maxCellArea: number) {
+  /** `skip` is told of each cell passed over because it does not meet the shape. */
+  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, private readonly skip?: () => void) {
     this.grids = areas.map((area) => ({ area, cells: gridCells(area, maxCellArea).cells() }));
   }
 
@@ -54,14 +58,22 @@ class CellQueue {
     while (this.grids.length > 0) {
       const grid = this.grids[0]!;
       const cell = grid.cells.next();
-      if (!cell.done) return { cell: cell.value, area: grid.area };
-      this.grids.shift();
+      if (cell.done) {
+        this.grids.shift();
+        continue;
+      }
+      // Cells of the plan that miss the shape were never counted (see the plan): no skip here.
+      if (!this.shape || this.shape.meets(cell.value)) return { cell: cell.value, area: grid.area };
     }
     return undefined;
   }
 
+  /** The quarters of a split cell that meet the shape, asked for next; the others are skipped. */
   split(job: Job): void {
-    for (const cell of splitInFour(job.cell).reverse()) this.stack.push({ cell, area: job.area });
+    for (const cell of splitInFour(job.cell).reverse()) {
+      if (!this.shape || this.shape.meets(cell)) this.stack.push({ cell, area: job.area });
+      else this.skip?.();
+    }
   }
 }
 
@@ -122,13 +134,13 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     const kept = items.filter((item) => {
       const point = search.locate(item);
       if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) return true;
-      return ownsPoint(job.cell, job.area, point[0]!, point[1]!);
+      return ownsPoint(job.cell, job.area, point[0]!, point[1]!) && (!search.shape || search.shape.contains(point[0]!, point[1]!));
     });
     return search.present ? kept.map(search.present) : kept;
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
-    const queue = new CellQueue(search.areas, search.maxCellArea);
+    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, () => walk.cellSkipped());
     type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
     const running = new Map<number, Promise<Settled>>();
     let nextKey = 0;

@@ -32,8 +32,11 @@ export interface WalkStats {
   warnings: HarvestWarning[];
   startedAt: number;
   durationMs: number;
-  /** Area searches: cells answered, and cells known so far (the plan, grown by splits). */
-  cells?: { done: number; total: number };
+  /**
+   * Area searches: cells answered; cells known so far (the plan, grown by splits); cells of the
+   * area's boxes passed over because they miss its shape (in the plan, and quarters of splits).
+   */
+  cells?: { done: number; total: number; skipped: number };
   /** Why the walk ended; `undefined` while it runs. */
   ended?: 'complete' | 'max-items' | 'aborted' | 'error';
 }
@@ -99,11 +102,18 @@ export class Walk {
 
   /** One area cell answered; a split one adds its four quarters to the plan. */
   cellDone(split: boolean): void {
-    const cells = (this.stats.cells ??= { done: 0, total: 0 });
+    const cells = (this.stats.cells ??= { done: 0, total: 0, skipped: 0 });
     cells.done += 1;
     if (split) cells.total += 4;
     if (cells.total < cells.done) cells.total = cells.done;
     this.options.onProgress?.(this.stats);
+  }
+
+  /** A quarter of a split cell that misses the area's shape: never asked for. */
+  cellSkipped(): void {
+    const cells = (this.stats.cells ??= { done: 0, total: 0, skipped: 0 });
+    cells.skipped += 1;
+    cells.total -= 1;
   }
 
   warn(warning: HarvestWarning): void {

@@ -3,6 +3,7 @@
  * text, GeoJSON (a bbox member, a geometry, a Feature or a FeatureCollection), within the limits.
  */
 import type { BBox } from '../geo/bbox';
+import { type PolygonCoordinates, Shape } from '../geo/shape';
 import { INPUT_LIMITS } from '../limits';
 import { InvalidInputError } from '../errors';
 import { invalid, limitText } from './values';
@@ -102,11 +103,34 @@ function toExtent(input: unknown, what: string, parsedText = false): Extent {
     if (numbers.some((n) => !Number.isFinite(n))) throw invalid(what, EXPECTED, input);
     return [numbers[0]!, numbers[1]!, numbers[2]!, numbers[3]!];
   }
+  if (isRecord(input) && input.action === 'bounds') return boundsExtent(input, what);
   if (isRecord(input) && input.bbox !== undefined) return bboxMember(input.bbox, what);
   const extent: Extent = [Infinity, Infinity, -Infinity, -Infinity];
   addGeoJson(extent, input, what, { positions: 0 });
   if (!Number.isFinite(extent[0])) throw invalid(what, 'GeoJSON with at least one position', input);
   return extent;
+}
+
+/** A longitude brought into [-180, 180). */
+const wrapLon = (lon: number): number => ((((lon + 180) % 360) + 360) % 360) - 180;
+
+/**
+ * Node-RED's world map (node-red-contrib-web-worldmap) tells the view as
+ * `{action: "bounds", south, west, north, east}`; a map panned round the world gives
+ * longitudes past ±180, brought back here (west > east then crosses the antimeridian).
+ */
+function boundsExtent(bounds: Record<string, unknown>, what: string): Extent {
+  const [south, west, north, east] = [bounds.south, bounds.west, bounds.north, bounds.east].map(toNumber) as [number, number, number, number];
+  if (![south, west, north, east].every(Number.isFinite)) {
+    throw invalid(what, 'world map bounds with numbers south, west, north and east', bounds);
+  }
+  const clampLat = (lat: number): number => Math.max(-90, Math.min(90, lat));
+  if (east - west >= 360) return [-180, clampLat(south), 180, clampLat(north)];
+  let w = wrapLon(west);
+  let e = wrapLon(east);
+  if (e === -180 && east > west) e = 180;
+  if (w === 180) w = -180;
+  return [w, clampLat(south), e, clampLat(north)];
 }
 
 /**
@@ -130,3 +154,87 @@ export function parseArea(input: unknown, what = 'bbox'): BBox[] {
   return withArea;
 }
 
+/** What an area search covers: boxes to cut into cells, and the shape when the area is one. */
+export interface SearchArea {
+  boxes: BBox[];
+  /** Polygons (with holes): only cells meeting it are asked for, only items in it are kept. */
+  shape?: Shape;
+}
+
+const POLYGON_TYPES = new Set(['Polygon', 'MultiPolygon']);
+
+/** A ring of [lon, lat] positions within range, closed (closed here when it was not), of 3 corners at least. */
+function ringOf(value: unknown, what: string, budget: Budget): number[][] {
+  if (!Array.isArray(value)) throw invalid(what, 'GeoJSON polygon rings (arrays of positions)', value);
+  const ring: number[][] = [];
+  for (const position of value) {
+    if (++budget.positions > INPUT_LIMITS.areaPositions) {
+      throw new InvalidInputError(`${what} has too many positions: more than ${INPUT_LIMITS.areaPositions.toLocaleString('en-US')}, the limit`);
+    }
+    const [lon, lat] = Array.isArray(position) ? position : [];
+    if (typeof lon !== 'number' || typeof lat !== 'number' || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
+      throw invalid(what, 'GeoJSON whose positions are [longitude, latitude] within -180..180 and -90..90 (split a shape at the antimeridian)', position);
+    }
+    ring.push([lon, lat]);
+  }
+  const [first, last] = [ring[0], ring.at(-1)];
+  if (first && last && (first[0] !== last[0] || first[1] !== last[1])) ring.push([first[0]!, first[1]!]);
+  if (ring.length < 4) throw invalid(what, 'polygon rings of 3 corners at least', value);
+  return ring;
+}
+
+function polygonOf(value: unknown, what: string, budget: Budget): PolygonCoordinates {
+  if (!Array.isArray(value) || value.length === 0) throw invalid(what, 'a GeoJSON polygon (an outer ring, then its holes)', value);
+  return value.map((ring) => ringOf(ring, what, budget));
+}
+
+/**
+ * The polygons of a GeoJSON area: a Polygon or MultiPolygon, bare, in a Feature, or every
+ * geometry of a FeatureCollection or GeometryCollection; `undefined` when it holds anything else
+ * (a point, a line, a bbox member alone), which is then searched by its extent.
+ */
+function polygonsOf(value: unknown, what: string, budget: Budget, level = 1): PolygonCoordinates[] | undefined {
+  if (!isRecord(value) || level > INPUT_LIMITS.areaDepth) return undefined;
+  const type = value.type;
+  // No positions (a bbox member alone, say): searched by its extent.
+  if (POLYGON_TYPES.has(String(type)) && Array.isArray(value.coordinates) && value.coordinates.length === 0) return undefined;
+  if (type === 'Polygon') return [polygonOf(value.coordinates, what, budget)];
+  if (type === 'MultiPolygon') {
+    if (!Array.isArray(value.coordinates)) throw invalid(what, 'a MultiPolygon with a coordinates array', value);
+    return value.coordinates.map((polygon) => polygonOf(polygon, what, budget));
+  }
+  if (type === 'Feature') return polygonsOf(value.geometry, what, budget, level + 1);
+  const members = type === 'FeatureCollection' ? value.features : type === 'GeometryCollection' ? value.geometries : undefined;
+  if (!Array.isArray(members) || members.length === 0) return undefined;
+  const all: PolygonCoordinates[] = [];
+  for (const member of members) {
+    const geometry = isRecord(member) && member.type === 'Feature' ? member.geometry : member;
+    if (!isRecord(geometry) || !POLYGON_TYPES.has(String(geometry.type))) return undefined;
+    const polygons = polygonsOf(member, what, budget, level + 1);
+    if (!polygons) return undefined;
+    all.push(...polygons);
+  }
+  return all;
+}
+
+/**
+ * An area as a search covers it: a shape when it is made of polygons (cells and items are then
+ * held to the shape), otherwise boxes (its extent, two across the antimeridian). World map
+ * bounds messages are boxes too. Limits as for `parseArea`.
+ */
+export function parseSearchArea(input: unknown, what = 'bbox'): SearchArea {
+  let value = input;
+  if (typeof value === 'string') {
+    limitText(value, what, INPUT_LIMITS.areaText);
+    const text = value.trim();
+    if (text.startsWith('{')) {
+      try { value = JSON.parse(text); } catch { throw invalid(what, EXPECTED, input); }
+    }
+  }
+  const polygons = isRecord(value) && value.type !== undefined && value.action !== 'bounds' ? polygonsOf(value, what, { positions: 0 }) : undefined;
+  if (!polygons || polygons.length === 0) return { boxes: parseArea(value, what) };
+  const shape = new Shape(polygons);
+  const boxes = shape.boxes();
+  if (boxes.some((b) => !(b[0] < b[2] && b[1] < b[3]))) throw new InvalidInputError(`${what} has no area (a polygon of zero width or height)`);
+  return { boxes, shape };
+}

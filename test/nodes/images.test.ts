@@ -123,6 +123,32 @@ describe(`mapillary-images in Node-RED ${runtimeVersion}`, function () {
     }
   });
 
+  it('takes a world map\'s bounds message in msg.payload as the area, and a district polygon with the cells it skipped', async () => {
+    await load({ bbox: '' });
+    const [W, S, E, N] = AREAS.suburb;
+    let run = collect();
+    // What node-red-contrib-web-worldmap sends when the user pans or zooms.
+    helper.getNode('n1').receive({ payload: { action: 'bounds', south: S, west: W, north: N, east: E, zoom: 11 }, topic: 'worldmap' });
+    let { out, done } = await run;
+    assert.deepEqual(sorted(out.flatMap((m) => (m.payload as { id: string }[]).map((i) => i.id))), truthIds(AREAS.suburb));
+    assert.equal(done.payload.cellsSkipped, 0);
+    assert.equal(done.payload.cellsPlanned, 12);
+
+    await helper.unload();
+    await load({ bbox: '' });
+    const triangle = { type: 'Feature', properties: { name: 'district' }, geometry: { type: 'Polygon', coordinates: [[[W, S], [E, S], [W, N], [W, S]]] } };
+    run = collect();
+    helper.getNode('n1').receive({ payload: triangle });
+    ({ out, done } = await run);
+    const inside = world.imagesIn(AREAS.suburb).filter((i) => {
+      const [x, y] = i.geometry.coordinates;
+      return (x - W) / (E - W) + (y - S) / (N - S) <= 1;
+    });
+    assert.deepEqual(sorted(out.flatMap((m) => (m.payload as { id: string }[]).map((i) => i.id))), sorted(inside.map((i) => i.id)));
+    assert.ok(done.payload.cellsSkipped > 0 && done.payload.cellsPlanned < 12, JSON.stringify(done.payload));
+    assert.ok(out.every((m) => Array.isArray(m.mapillary.bbox)), 'each page names its cell');
+  });
+
   it('walks the legacy v3 API when the config says v3', async () => {
     await load({ bbox: AREAS.suburb.join(',') }, 'v3');
     const run = collect();

@@ -1,0 +1,75 @@
+/**
+ * An area as a shape: polygons with holes (a city boundary, a district, a corridor). Cells are
+ * asked for only where they meet the shape, and items are kept only inside it, boundary
+ * included, holes excluded. The geometry is Turf's (well-kept, tested), not hand-written.
+ */
+import booleanIntersects from '@turf/boolean-intersects';
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
+import type { BBox } from './bbox';
+
+/** A polygon's rings: the outer ring first, then its holes; each a closed list of [lon, lat]. */
+export type PolygonCoordinates = number[][][];
+
+interface Part {
+  polygon: { type: 'Polygon'; coordinates: PolygonCoordinates };
+  box: BBox;
+}
+
+const boxesMeet = (a: BBox, b: BBox): boolean => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+
+export class Shape {
+  private readonly parts: Part[];
+
+  constructor(polygons: PolygonCoordinates[]) {
+    this.parts = polygons.map((coordinates) => ({ polygon: { type: 'Polygon', coordinates }, box: ringBox(coordinates[0]!) }));
+  }
+
+  /** How many polygons make the shape. */
+  get size(): number {
+    return this.parts.length;
+  }
+
+  /**
+   * The boxes to cut into cells: the polygons' boxes, merged where they meet in longitude, so
+   * the boxes never overlap or touch (an item is then in at most one of them). A shape made of
+   * parts on both sides of the antimeridian gives two boxes, not a band around the world.
+   */
+  boxes(): BBox[] {
+    const sorted = this.parts.map((p) => p.box).sort((a, b) => a[0] - b[0]);
+    const merged: [number, number, number, number][] = [];
+    for (const box of sorted) {
+      const last = merged.at(-1);
+      if (last && box[0] <= last[2]) {
+        last[1] = Math.min(last[1], box[1]);
+        last[2] = Math.max(last[2], box[2]);
+        last[3] = Math.max(last[3], box[3]);
+      } else {
+        merged.push([box[0], box[1], box[2], box[3]]);
+      }
+    }
+    return merged;
+  }
+
+  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it. */
+  meets(box: BBox): boolean {
+    const cell = { type: 'Polygon' as const, coordinates: [[[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]], [box[0], box[1]]]] };
+    return this.parts.some((part) => boxesMeet(part.box, box) && booleanIntersects(cell, part.polygon));
+  }
+
+  /** Whether the point is in the shape: on a boundary counts as in, in a hole as out. */
+  contains(lon: number, lat: number): boolean {
+    return this.parts.some((part) => lon >= part.box[0] && lon <= part.box[2] && lat >= part.box[1] && lat <= part.box[3]
+      && booleanPointInPolygon([lon, lat], part.polygon));
+  }
+}
+
+function ringBox(ring: number[][]): BBox {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [lon, lat] of ring) {
+    w = Math.min(w, lon!);
+    s = Math.min(s, lat!);
+    e = Math.max(e, lon!);
+    n = Math.max(n, lat!);
+  }
+  return [w, s, e, n];
+}
