@@ -13,6 +13,8 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import booleanIntersects from '@turf/boolean-intersects';
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { join } from 'node:path';
 import {
   deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
@@ -198,6 +200,43 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
       assert.equal(feature.properties.object_value, truth.object_value);
     }
     assertNoNodeErrors(ex);
+  });
+
+  it('05: writes exactly the images inside the district outline (its hole left out) into a GeoJSON file, asking only for cells that meet it', async () => {
+    const ex = example('05');
+    const outline = JSON.parse(String(node(ex, 'ex5-images').bbox)) as { geometry: { type: 'Polygon'; coordinates: number[][][] } };
+    const expected = world.images.filter((image) => booleanPointInPolygon(image.geometry.coordinates, outline.geometry));
+    const file = join(userDir, 'mapillary-district-images.geojson');
+    rmSync(file, { force: true });
+    sandbox!.resetLog();
+    const feed = await run(ex, 'ex5-inject');
+    const [written] = await feed.waitForOutputs('ex5-written', 1, FLOW_TIMEOUT_MS);
+    const [summary] = await feed.waitForOutputs('ex5-summary', 1, FLOW_TIMEOUT_MS) as (Summary & { cellsPlanned: number; cellsSkipped: number })[];
+    assert.equal(written, 'mapillary-district-images.geojson');
+    assert.equal(summary.ended, 'complete');
+    assert.ok(expected.length > 100, `${expected.length} sandbox images in the outline`);
+    assert.equal(summary.items, expected.length);
+    assert.ok(summary.cellsSkipped > 0, 'cells of the outline\'s box that miss it are skipped');
+    const collection = JSON.parse(readFileSync(file, 'utf8')) as { type: string; features: Array<{ type: string; id: string }> };
+    assert.equal(collection.type, 'FeatureCollection');
+    assert.deepEqual(sortedIds(collection.features), sortedIds(expected));
+    const searches = sandbox!.requests.filter((r) => r.url.startsWith('/graph/images'));
+    for (const search of searches) {
+      const [w, s, e, n] = new URL(search.url, 'http://x').searchParams.get('bbox')!.split(',').map(Number) as [number, number, number, number];
+      assert.ok(booleanIntersects({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] }, outline.geometry), `a request for a cell outside the outline: ${search.url}`);
+    }
+    assertNoNodeErrors(ex);
+  });
+
+  it('every example uses the one "Mapillary (env)" config node, identical in each file, so importing several leaves one to choose', () => {
+    const configs = examples.map((ex) => ex.nodes.filter((n) => n.type === 'mapillary-config'));
+    assert.ok(configs.every((list) => list.length === 1));
+    const [first] = configs[0]!;
+    for (const [config] of configs) assert.deepEqual(config, first);
+    assert.equal(first!.z, undefined, 'a global config node, not one of a tab');
+    for (const ex of examples) {
+      for (const n of ex.nodes.filter((x) => String(x.type).startsWith('mapillary-') && x.type !== 'mapillary-config')) assert.equal(n.mapillary, first!.id);
+    }
   });
 
   it('04: the per-item harvest of the dense box, rebuilt by Join, holds every image once', async () => {
