@@ -1,5 +1,6 @@
 /**
- * Coverage vector tiles (`/tiles/mly1_public/2/{z}/{x}/{y}?access_token=`) and thumbnails.
+ * Coverage vector tiles (`/tiles/maps/vtp/mly1_public/2/{z}/{x}/{y}?access_token=`, Mapillary's own
+ * path below its tiles host) and thumbnails.
  * Zoom 14 tiles hold an `image` layer with one point per image (captured_at, compass_angle,
  * id, sequence_id, organization_id when set, is_pano); other zooms are empty tiles.
  */
@@ -71,7 +72,7 @@ function encodeImageTile(images: Image[], z: number, x: number, y: number): Buff
 
 /** GET /tiles/...: the token must be in the query (a header alone is refused with 403). */
 export function tile(world: World, oauth: OAuth, path: string, query: URLSearchParams): Reply {
-  const match = /^\/mly1_public\/2\/(\d{1,2})\/(\d+)\/(\d+)$/.exec(path);
+  const match = /^\/maps\/vtp\/mly1_public\/2\/(\d{1,2})\/(\d+)\/(\d+)$/.exec(path);
   if (!oauth.authenticate(query.get('access_token'))) throw errors.invalidToken(403);
   const [z, x, y] = match ? match.slice(1).map(Number) : [];
   if (!match || z > 22 || x >= 2 ** z || y >= 2 ** z) return json(404, { message: 'No such tile' });

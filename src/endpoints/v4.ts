@@ -296,5 +296,6 @@ export function tile(transport: Transport, tileset: string, z: number, x: number
   for (const [n, v] of [['z', z], ['x', x], ['y', y]] as const) {
     if (!Number.isInteger(v) || v < 0 || (n !== 'z' && v >= 2 ** z)) throw new InvalidInputError(`tile ${n}: ${v} is out of range`);
   }
-  return transport.bytes({ api: 'tiles', url: transport.url('tiles', `/${tileset}/${z}/${x}/${y}`) }, call);
+  // Mapillary's vector tiles live below /maps/vtp on the tiles host.
+  return transport.bytes({ api: 'tiles', url: transport.url('tiles', `/maps/vtp/${tileset}/${z}/${x}/${y}`) }, call);
 }

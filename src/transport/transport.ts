@@ -262,7 +262,9 @@ export class Transport {
         headers.authorization = `OAuth ${need(userToken ?? clientToken, endpoint, 'a client token or a user access token')}`;
         break;
       case 'tiles':
-        url.searchParams.set('access_token', need(userToken ?? clientToken, endpoint, 'a client token or a user access token'));
+        // Tiles take the token in the URL, where proxies and logs see it: the client token
+        // (public data) only, never a user token.
+        url.searchParams.set('access_token', need(clientToken, endpoint, 'a client token (tiles never get a user token)'));
         break;
       case 'v3':
         url.searchParams.set('client_id', need(clientId, endpoint, 'a client id'));

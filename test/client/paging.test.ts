@@ -104,7 +104,26 @@ describe('paged endpoints over HTTP', function () {
     const bytes = await client.tile('mly1_public/2', 14, x, y);
     assert.ok(bytes.length > 0);
     const sent = sandbox.requests[0]!;
+    assert.equal(new URL(sent.url, sandbox.origin).pathname, `/tiles/maps/vtp/mly1_public/2/14/${x}/${y}`, 'Mapillary\'s documented path');
     assert.equal(new URL(sent.url, sandbox.origin).searchParams.get('access_token'), SANDBOX_CREDENTIALS.clientToken);
     assert.equal(sent.headers.authorization, undefined);
+    // The old path without /maps/vtp is not a tile.
+    assert.equal((await fetch(`${sandbox.tilesUrl}/mly1_public/2/14/${x}/${y}?access_token=${encodeURIComponent(SANDBOX_CREDENTIALS.clientToken)}`)).status, 404);
+  });
+
+  it('never sends a user token to tiles (it would sit in the URL): the client token, or a coded error', async () => {
+    const withUser = sandboxClient(sandbox, { userToken: SANDBOX_CREDENTIALS.userToken });
+    const userOnly = sandboxClient(sandbox, { clientToken: '', userToken: SANDBOX_CREDENTIALS.userToken });
+    try {
+      sandbox.resetLog();
+      await withUser.tile('mly1_public/2', 14, 8800, 5373);
+      assert.equal(new URL(sandbox.requests[0]!.url, sandbox.origin).searchParams.get('access_token'), SANDBOX_CREDENTIALS.clientToken);
+      await assert.rejects(userOnly.tile('mly1_public/2', 14, 8800, 5373), { code: 'MAPILLARY_AUTH' });
+      assert.equal(sandbox.requests.length, 1);
+      assert.ok(!sandbox.requests.some((r) => r.url.includes(encodeURIComponent(SANDBOX_CREDENTIALS.userToken)) || r.url.includes(SANDBOX_CREDENTIALS.userToken)));
+    } finally {
+      await withUser.close();
+      await userOnly.close();
+    }
   });
 });

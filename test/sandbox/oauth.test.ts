@@ -73,7 +73,7 @@ describe('sandbox OAuth across restarts (stateless, signed user tokens)', functi
     assert.deepEqual(await me(second, token), { status: 200, username: CREDS.username, code: undefined }, 'the new sandbox accepts the earlier token');
     const v3 = await fetch(`${second.v3Url}/images?client_id=${CREDS.clientId}&bbox=${AREAS.sea.join(',')}`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(v3.status, 200, 'the v3 API of the new sandbox accepts it too');
-    const tile = await fetch(`${second.tilesUrl}/mly1_public/2/14/8800/5373?access_token=${encodeURIComponent(token)}`);
+    const tile = await fetch(`${second.tilesUrl}/maps/vtp/mly1_public/2/14/8800/5373?access_token=${encodeURIComponent(token)}`);
     assert.equal(tile.status, 200, 'and its tiles');
 
     const renewed = await refresh(second, token);
@@ -108,7 +108,7 @@ describe('sandbox OAuth across restarts (stateless, signed user tokens)', functi
         assert.deepEqual(await me(sandbox, bad), { status: 401, username: undefined, code: 190 }, `GET /me with ${bad}`);
         assert.equal((await refresh(sandbox, bad)).status, 400, `refresh with ${bad}`);
       }
-      const tile = await fetch(`${second.tilesUrl}/mly1_public/2/14/8800/5373?access_token=${encodeURIComponent(bad)}`);
+      const tile = await fetch(`${second.tilesUrl}/maps/vtp/mly1_public/2/14/8800/5373?access_token=${encodeURIComponent(bad)}`);
       assert.equal(tile.status, 403, `a tile with ${bad}`);
     }
     assert.equal((await me(second, token)).status, 200, 'the genuine token still works');

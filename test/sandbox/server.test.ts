@@ -319,7 +319,7 @@ describe('sandbox', function () {
         Math.floor(((1 - Math.asinh(Math.tan((la * Math.PI) / 180)) / Math.PI) / 2) * n),
       ];
       const [x, y] = tileOf(lon, lat);
-      const url = `${sandbox.tilesUrl}/mly1_public/2/14/${x}/${y}`;
+      const url = `${sandbox.tilesUrl}/maps/vtp/mly1_public/2/14/${x}/${y}`;
       assert.equal((await fetch(url, { headers: CLIENT })).status, 403);
       const res = await fetch(`${url}?access_token=${encodeURIComponent(CREDS.clientToken)}`);
       assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
