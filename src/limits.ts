@@ -10,6 +10,8 @@ export const INPUT_LIMITS = {
   areaText: 500_000,
   /** Positions (coordinate pairs) in a GeoJSON area. */
   areaPositions: 100_000,
+  /** Positions of a shape (polygons searched as such): each cell and each item near its boundary is tested against them. */
+  shapePositions: 20_000,
   /** Nesting of GeoJSON containers (FeatureCollection, Feature, GeometryCollection). */
   areaDepth: 8,
   /** A list of ids or keys given as text: characters. */

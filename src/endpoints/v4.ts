@@ -115,36 +115,40 @@ function chained(sources: ((walk: Walk) => AsyncGenerator<Page<GraphItem>, void,
   };
 }
 
-/** Above this many cells in an area's boxes the plan is not even counted: the area is too large. */
-const MAX_PLANNED_GRID = 2_000_000;
+/** Cells × shape positions tested while planning, at most (a few tenths of a second). */
+const PLAN_WORK = 1_000_000;
 
 /**
  * The cells of the area, counted before the first request: for a shape, only those that meet it
  * (the others are skipped). Refuses an area whose cells alone need more requests than the walk
  * may make, with a hint when it was read as crossing the antimeridian.
  */
-function planArea(area: SearchArea, queries: number, options: WalkOptions): { planned: number; skipped: number } {
+function planArea(area: SearchArea, queries: number, options: WalkOptions): { planned: number; skipped: number; precise: boolean } {
   const grids = area.boxes.map((box) => gridCells(box, AREA_LIMITS.maxCellArea));
   const all = grids.reduce((sum, grid) => sum + grid.count, 0);
   const max = options.maxRequests && options.maxRequests > 0 ? options.maxRequests : DEFAULT_MAX_REQUESTS;
+  // For a shape, the cells that meet it are counted when that is cheap enough to do at once;
+  // otherwise every cell of its boxes counts (an upper bound) and those that miss the shape are
+  // skipped, and counted as skipped, as the walk comes to them.
   let cells = all;
-  if (area.shape && all <= MAX_PLANNED_GRID) {
+  const precise = area.shape !== undefined && all * area.shape.vertices <= PLAN_WORK;
+  if (precise) {
     cells = 0;
-    for (const grid of grids) for (const cell of grid.cells()) if (area.shape.meets(cell)) cells += 1;
+    for (const grid of grids) for (const cell of grid.cells()) if (area.shape!.meets(cell)) cells += 1;
   }
   const needed = cells * queries;
-  if (needed > max || all > MAX_PLANNED_GRID) {
+  if (needed > max) {
     const width = area.boxes.reduce((sum, box) => sum + (box[2] - box[0]), 0);
     const crossing = !area.shape && area.boxes.length === 2 && width > 180
       ? ` The area was read as crossing the antimeridian (minLon ${area.boxes[0]![0]} is greater than maxLon ${area.boxes[1]![2]}), ${Math.round(width)}° wide: were the longitudes swapped?`
       : '';
     const times = queries > 1 ? ` × ${queries} id groups` : '';
-    const count = all > MAX_PLANNED_GRID && area.shape ? `more than ${MAX_PLANNED_GRID.toLocaleString('en-US')}` : needed.toLocaleString('en-US');
+    const outline = area.shape && !precise ? ' (counting every cell of the shape\'s boxes: the shape is too detailed to count its own at once)' : '';
     throw new AreaTooLargeError(
-      `The area needs at least ${count} requests (${all > MAX_PLANNED_GRID && area.shape ? count : cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
+      `The area needs at least ${needed.toLocaleString('en-US')} requests (${cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}${outline}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
     );
   }
-  return { planned: needed, skipped: (all - cells) * queries };
+  return { planned: needed, skipped: (all - cells) * queries, precise };
 }
 
 /**
@@ -170,6 +174,7 @@ function search(
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
     areas: searchArea.boxes,
     shape: searchArea.shape,
+    shapePlanned: plan.precise,
     limit,
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,

@@ -12,8 +12,13 @@ export type PolygonCoordinates = number[][][];
 
 interface Part {
   polygon: { type: 'Polygon'; coordinates: PolygonCoordinates };
+  /** The polygon's rings as lines: its boundary, holes included. */
+  boundary: { type: 'MultiLineString'; coordinates: PolygonCoordinates };
   box: BBox;
 }
+
+/** Where a cell lies: wholly outside the shape, wholly inside it, or across its boundary. */
+export type Placement = 'outside' | 'inside' | 'boundary';
 
 const boxesMeet = (a: BBox, b: BBox): boolean => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
 
@@ -21,8 +26,16 @@ export class Shape {
   private readonly parts: Part[];
 
   constructor(polygons: PolygonCoordinates[]) {
-    this.parts = polygons.map((coordinates) => ({ polygon: { type: 'Polygon', coordinates }, box: ringBox(coordinates[0]!) }));
+    this.parts = polygons.map((coordinates) => ({
+      polygon: { type: 'Polygon', coordinates },
+      boundary: { type: 'MultiLineString', coordinates },
+      box: ringBox(coordinates[0]!),
+    }));
+    this.vertices = polygons.reduce((sum, rings) => sum + rings.reduce((n, ring) => n + ring.length, 0), 0);
   }
+
+  /** Positions in all rings: what one cell or point test costs. */
+  readonly vertices: number;
 
   /** How many polygons make the shape. */
   get size(): number {
@@ -50,7 +63,19 @@ export class Shape {
     return merged;
   }
 
-  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it. */
+  /**
+   * Where the box (a cell) lies. A cell that no boundary (outer ring or hole) touches is wholly
+   * inside or wholly outside, as its centre is: its items then need no test of their own.
+   */
+  place(box: BBox): Placement {
+    const cell = { type: 'Polygon' as const, coordinates: [[[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]], [box[0], box[1]]]] };
+    const near = this.parts.filter((part) => boxesMeet(part.box, box));
+    if (near.some((part) => booleanIntersects(cell, part.boundary))) return 'boundary';
+    const [lon, lat] = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+    return near.some((part) => booleanPointInPolygon([lon, lat], part.polygon)) ? 'inside' : 'outside';
+  }
+
+  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it (cheaper than `place`). */
   meets(box: BBox): boolean {
     const cell = { type: 'Polygon' as const, coordinates: [[[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]], [box[0], box[1]]]] };
     return this.parts.some((part) => boxesMeet(part.box, box) && booleanIntersects(cell, part.polygon));

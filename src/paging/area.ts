@@ -27,6 +27,8 @@ export interface AreaSearch<T> {
   present?: (item: T) => T;
   /** The area's shape, when it is one: cells that do not meet it are skipped, items outside it dropped. */
   shape?: Shape;
+  /** Whether the plan already left out the cells that miss the shape (else they count as skipped when met). */
+  shapePlanned?: boolean;
 }
 
 /** Below this many items per request a dense cell is given up and reported. */
@@ -35,6 +37,8 @@ const MIN_LIMIT = 100;
 interface Job {
   cell: BBox;
   area: BBox;
+  /** The cell lies wholly inside the area's shape: its items need no test of their own. */
+  inside?: boolean;
 }
 
 type Outcome<T> = { split: true } | { split: false; items: T[]; warnings: HarvestWarning[] };
@@ -47,8 +51,12 @@ class CellQueue {
   private readonly stack: Job[] = [];
   private readonly grids: { area: BBox; cells: Generator<BBox> }[];
 
-  /** `skip` is told of each cell passed over because it does not meet the shape. */
-  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, private readonly skip?: () => void) {
+  /**
+   * With a shape, each cell is placed before it is asked for: one that misses the shape is
+   * skipped (`skip` is told, unless the plan left it out already), one wholly inside it is
+   * marked so that its items are not tested one by one.
+   */
+  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, private readonly skip?: (planned: boolean) => void) {
     this.grids = areas.map((area) => ({ area, cells: gridCells(area, maxCellArea).cells() }));
   }
 
@@ -62,8 +70,8 @@ class CellQueue {
         this.grids.shift();
         continue;
       }
-      // Cells of the plan that miss the shape were never counted (see the plan): no skip here.
-      if (!this.shape || this.shape.meets(cell.value)) return { cell: cell.value, area: grid.area };
+      const placed = this.placed(cell.value, grid.area, true);
+      if (placed) return placed;
     }
     return undefined;
   }
@@ -71,9 +79,19 @@ class CellQueue {
   /** The quarters of a split cell that meet the shape, asked for next; the others are skipped. */
   split(job: Job): void {
     for (const cell of splitInFour(job.cell).reverse()) {
-      if (!this.shape || this.shape.meets(cell)) this.stack.push({ cell, area: job.area });
-      else this.skip?.();
+      const placed = job.inside ? { cell, area: job.area, inside: true } : this.placed(cell, job.area, false);
+      if (placed) this.stack.push(placed);
     }
+  }
+
+  private placed(cell: BBox, area: BBox, ofThePlan: boolean): Job | undefined {
+    if (!this.shape) return { cell, area };
+    const placement = this.shape.place(cell);
+    if (placement === 'outside') {
+      this.skip?.(ofThePlan);
+      return undefined;
+    }
+    return { cell, area, inside: placement === 'inside' };
   }
 }
 
@@ -134,13 +152,16 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     const kept = items.filter((item) => {
       const point = search.locate(item);
       if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) return true;
-      return ownsPoint(job.cell, job.area, point[0]!, point[1]!) && (!search.shape || search.shape.contains(point[0]!, point[1]!));
+      return ownsPoint(job.cell, job.area, point[0]!, point[1]!) && (!search.shape || job.inside || search.shape.contains(point[0]!, point[1]!));
     });
     return search.present ? kept.map(search.present) : kept;
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
-    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, () => walk.cellSkipped());
+    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, (ofThePlan) => {
+      // A cell of the plan was left out of it already when the plan counted the shape's cells.
+      if (!(ofThePlan && search.shapePlanned)) walk.cellSkipped();
+    });
     type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
     const running = new Map<number, Promise<Settled>>();
     let nextKey = 0;

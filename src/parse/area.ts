@@ -168,8 +168,8 @@ function ringOf(value: unknown, what: string, budget: Budget): number[][] {
   if (!Array.isArray(value)) throw invalid(what, 'GeoJSON polygon rings (arrays of positions)', value);
   const ring: number[][] = [];
   for (const position of value) {
-    if (++budget.positions > INPUT_LIMITS.areaPositions) {
-      throw new InvalidInputError(`${what} has too many positions: more than ${INPUT_LIMITS.areaPositions.toLocaleString('en-US')}, the limit`);
+    if (++budget.positions > INPUT_LIMITS.shapePositions) {
+      throw new InvalidInputError(`${what} has too many positions for a shape: more than ${INPUT_LIMITS.shapePositions.toLocaleString('en-US')}, the limit (simplify the outline)`);
     }
     const [lon, lat] = Array.isArray(position) ? position : [];
     if (typeof lon !== 'number' || typeof lat !== 'number' || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {

@@ -23,6 +23,11 @@ const deepGeoJson = (depth: number): unknown => {
   for (let i = 0; i < depth; i++) value = { type: 'GeometryCollection', geometries: [value] };
   return value;
 };
+/** A circle of `n` corners around a point of the (empty) sea, `r` degrees wide. */
+const circle = (n: number, r: number) => ({
+  type: 'Polygon',
+  coordinates: [[...Array.from({ length: n }, (_, i) => [3.1 + r * Math.cos((2 * Math.PI * i) / n), 54.1 + r * Math.sin((2 * Math.PI * i) / n)]), [3.1 + r, 54.1]]],
+});
 const points = (n: number) => ({ type: 'MultiPoint', coordinates: Array.from({ length: n }, (_, i) => [13 + (i % 100) / 1000, 52 + i / 1e7]) });
 
 type NodeType = 'mapillary-images' | 'mapillary-features' | 'mapillary-detections';
@@ -83,6 +88,9 @@ const cases: Case[] = [
   { name: 'GeoJSON nested 20 levels', msg: { bbox: deepGeoJson(20) }, code: INVALID, message: /nested too deeply/ },
   { name: 'GeoJSON nested 5,000 levels', msg: { bbox: deepGeoJson(5000) }, code: INVALID, message: /nested too deeply/ },
   { name: 'GeoJSON with 200,000 positions', msg: { bbox: points(200_000) }, code: INVALID, message: /too many positions/ },
+  { name: 'a polygon of 30,000 corners (over the shape limit)', msg: { bbox: circle(30_000, 0.05) }, code: INVALID, message: /too many positions for a shape: more than 20,000/ },
+  { name: 'a polygon of 19,999 corners (a detailed outline, documented)', msg: { bbox: circle(19_998, 0.05) }, code: null, requests: 4 },
+  { name: 'a detailed polygon over a 2° box (planned by its boxes, refused over max requests)', msg: { bbox: circle(19_998, 1), maxRequests: 100 }, def: { maxRequests: '' }, code: 'MAPILLARY_AREA_TOO_LARGE', message: /too detailed to count/ },
   { name: 'GeoJSON type "constructor"', msg: { bbox: { type: 'constructor', coordinates: [0, 0] } }, code: INVALID },
   { name: 'GeoJSON type "__proto__"', msg: { bbox: JSON.parse('{"type":"__proto__","coordinates":[0,0]}') }, code: INVALID },
   { name: 'GeoJSON type "toString"', msg: { bbox: { type: 'toString', coordinates: [0, 0] } }, code: INVALID },

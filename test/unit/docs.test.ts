@@ -18,7 +18,7 @@ describe('the documented limits are the defined ones', () => {
     const section = readme.slice(readme.indexOf('### Limits'), readme.indexOf('### Examples'));
     const { maxItems, maxRequests, timeout, concurrency, requestsPerMinute } = SETTING_RANGES;
     for (const text of [
-      `${n(INPUT_LIMITS.areaText)} characters`, `${n(INPUT_LIMITS.areaPositions)} positions`, `nested ${INPUT_LIMITS.areaDepth} deep`,
+      `${n(INPUT_LIMITS.areaText)} characters`, `${n(INPUT_LIMITS.areaPositions)} positions`, `| ${n(INPUT_LIMITS.shapePositions)} positions (each cell`, `nested ${INPUT_LIMITS.areaDepth} deep`,
       `${n(INPUT_LIMITS.listItems)} items; ${n(INPUT_LIMITS.listText)} characters as text`, `${n(INPUT_LIMITS.idsPerRequestText)} characters (longer lists`,
       `${n(INPUT_LIMITS.valuesText)} characters joined`, `${INPUT_LIMITS.fields} names of at most ${INPUT_LIMITS.fieldName} characters`,
       `| ${INPUT_LIMITS.shortText} characters |`, `${INPUT_LIMITS.dateText} characters; a real calendar date`,
