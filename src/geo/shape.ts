@@ -75,10 +75,9 @@ export class Shape {
     return near.some((part) => booleanPointInPolygon([lon, lat], part.polygon)) ? 'inside' : 'outside';
   }
 
-  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it (cheaper than `place`). */
+  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it. */
   meets(box: BBox): boolean {
-    const cell = { type: 'Polygon' as const, coordinates: [[[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]], [box[0], box[1]]]] };
-    return this.parts.some((part) => boxesMeet(part.box, box) && booleanIntersects(cell, part.polygon));
+    return this.place(box) !== 'outside';
   }
 
   /** Whether the point is in the shape: on a boundary counts as in, in a hole as out. */

@@ -31,6 +31,9 @@ export interface AreaSearch<T> {
   shapePlanned?: boolean;
 }
 
+/** Placing cells against a shape gives the event loop a turn this often, at least. */
+const YIELD_EVERY_MS = 20;
+
 /** Below this many items per request a dense cell is given up and reported. */
 const MIN_LIMIT = 100;
 
@@ -60,9 +63,14 @@ class CellQueue {
     this.grids = areas.map((area) => ({ area, cells: gridCells(area, maxCellArea).cells() }));
   }
 
-  next(): Job | undefined {
+  /**
+   * The next cell to ask for. Placing cells against a detailed shape takes time, and a run of
+   * cells outside it may be long: the event loop gets a turn every few milliseconds of it.
+   */
+  async next(): Promise<Job | undefined> {
     const job = this.stack.pop();
     if (job) return job;
+    let since = Date.now();
     while (this.grids.length > 0) {
       const grid = this.grids[0]!;
       const cell = grid.cells.next();
@@ -72,6 +80,10 @@ class CellQueue {
       }
       const placed = this.placed(cell.value, grid.area, true);
       if (placed) return placed;
+      if (Date.now() - since >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = Date.now();
+      }
     }
     return undefined;
   }
@@ -168,7 +180,7 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     try {
       for (;;) {
         while (!walk.full && running.size < search.concurrency) {
-          const job = queue.next();
+          const job = await queue.next();
           if (!job) break;
           const key = nextKey++;
           running.set(key, fetchCell(walk, job).then((outcome) => ({ key, job, outcome }), (error) => ({ key, job, error })));

@@ -85,6 +85,21 @@ describe('areas as shapes over HTTP: polygons with holes, multipolygons, the ant
       { code: 'MAPILLARY_AREA_TOO_LARGE' });
   });
 
+  it('a detailed outline over a wide box (too costly to plan cell by cell): cells placed on the way, skipped ones counted, every image inside once', async () => {
+    // 15,000 corners around the suburb, 0.5° wide: 100 cells x 15,000 positions is over the planning budget.
+    const n = 15_000;
+    const ring = Array.from({ length: n }, (_, i) => [13.2 + 0.5 * Math.cos((2 * Math.PI * i) / n), 52.35 + 0.3 * Math.sin((2 * Math.PI * i) / n)]);
+    ring.push(ring[0]!);
+    const stream = client.searchImages({ bbox: { type: 'Polygon', coordinates: [ring] }, limit: 2000 });
+    const planned = stream.stats.cells!.total;
+    const items = await stream.toArray();
+    assert.equal(stream.stats.cells!.skipped > 0, true, 'the corners of the box, outside the ellipse, were skipped on the way');
+    assert.equal(stream.stats.cells!.total, planned + 4 * stream.stats.cellsSplit - stream.stats.cells!.skipped, `the plan, grown by splits, shrank by the cells skipped: ${planned} ${JSON.stringify(stream.stats)}`);
+    assert.equal(stream.stats.cells!.done, stream.stats.cells!.total, 'every cell of the plan was answered');
+    assert.deepEqual(duplicates(items.map((i) => i.id)), []);
+    assert.deepEqual(sorted(items.map((i) => i.id)), truthIn([[ring]]));
+  });
+
   it('refuses polygons it cannot read, before any request', () => {
     for (const bad of [
       { type: 'Polygon', coordinates: [[[0, 0], [1, 1]]] },
