@@ -9,6 +9,7 @@
  * sampled while it runs. The figures are ratios between the two runs: memory should not grow
  * with the harvest (ratio near 1), time should grow with it (ratio near 4).
  */
+import { Agent, request } from 'undici';
 import { MapillaryClient } from '../src';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,8 +28,12 @@ function range(min: number, max: number, origin: number): [number, number] {
 
 const coord = (i: number, origin: number) => origin + i * SPACING;
 
+/** Every request path the lattice server answered, in order (to replay them without the client). */
+const served: string[] = [];
+
 function startLattice(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
+    served.push(req.url!);
     const url = new URL(req.url!, 'http://x');
     const [w, s, e, n] = url.searchParams.get('bbox')!.split(',').map(Number) as [number, number, number, number];
     const limit = Number(url.searchParams.get('limit') ?? 2000);
@@ -84,6 +89,28 @@ async function harvest(graph: string, side: number): Promise<Result> {
   return { items, expected, exact: items === expected && sum === expectedSum, requests: stream.stats.requests, cellsSplit: stream.stats.cellsSplit, seconds, peakHeapMb, baseHeapMb };
 }
 
+/**
+ * The floor of the transport: the same URLs the client asked for, in the same order, fetched by
+ * a plain loop of undici requests, `concurrency` at a time, each body read and parsed as JSON.
+ */
+async function rawLoop(origin: string, paths: readonly string[], concurrency: number): Promise<number> {
+  const agent = new Agent({ keepAliveTimeout: 10_000 });
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < paths.length) {
+      const path = paths[next++]!;
+      const { body } = await request(`${origin}${path}`, { dispatcher: agent, headers: { authorization: 'OAuth MLY|0|bench' } });
+      JSON.parse(await body.text());
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await agent.close();
+  return seconds;
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 async function main(): Promise<void> {
   if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
   const lattice = await startLattice();
@@ -98,6 +125,17 @@ async function main(): Promise<void> {
     row('large', large);
     const growth = (r: Result) => Math.max(0.5, r.peakHeapMb - r.baseHeapMb);
     console.log(`ratios large/small: items ${(large.items / small.items).toFixed(2)}, time ${(large.seconds / small.seconds).toFixed(2)}, heap growth ${(growth(large) / growth(small)).toFixed(2)} (floor 0.5 MB)`);
+    // The client against a raw undici loop over the same URLs, alternating, median of 5 each.
+    served.length = 0;
+    await harvest(lattice.url, 0.06);
+    const paths = [...served];
+    const clientTimes: number[] = [];
+    const rawTimes: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      clientTimes.push((await harvest(lattice.url, 0.06)).seconds);
+      rawTimes.push(await rawLoop(lattice.url, paths, 4));
+    }
+    console.log(`client vs raw undici loop over the same ${paths.length} URLs (concurrency 4, median of 5): client ${median(clientTimes).toFixed(2)} s, raw ${median(rawTimes).toFixed(2)} s, client throughput ${(median(rawTimes) / median(clientTimes)).toFixed(2)}x the raw loop's`);
     if (!small.exact || !large.exact) {
       console.error('a harvest was not exact: items lost or repeated');
       process.exitCode = 1;
