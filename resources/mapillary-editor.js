@@ -234,7 +234,8 @@
      * The registration of a flow node (images, detections, features): what the three share
      * (palette, config, area, fields, caps, output, labels, the dialog's common parts), with what
      * differs in `spec`: `fields` (the kind of field choices: images, mapFeatures, detections),
-     * `defaults` (its own settings, merged in), `label(node)` (a label before the palette label,
+     * `defaults` (its own settings, merged in), `fallbacks` (more settings than output and format
+     * that a dialog fills with their default when the node was saved without them), `label(node)` (a label before the palette label,
      * or nothing), and `prepare(node, choices)` / `save(node)` for its own dialog parts.
      */
     function flowNode(type, spec) {
@@ -276,9 +277,10 @@
                 return this._(index === 0 ? type + '.outputLabels.items' : type + '.outputLabels.done');
             },
             oneditprepare: function () {
-                var fallbacks = { output: 'page', format: 'json' };
-                Object.keys(spec.fallbacks || {}).forEach(function (key) {
-                    fallbacks[key] = spec.fallbacks[key];
+                // A node saved without these opens with their defaults, the values the runtime uses.
+                var fallbacks = {};
+                ['output', 'format'].concat(spec.fallbacks || []).forEach(function (key) {
+                    fallbacks[key] = defaults[key].value;
                 });
                 rangeInputs('node-input', ['maxItems', 'maxRequests']);
                 fillFallbacks(fallbacks);

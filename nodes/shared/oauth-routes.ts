@@ -128,8 +128,9 @@ export function registerAuthRoutes(RED: NodeAPI, tokens: UserTokens): void {
 
   /**
    * The base URLs a held credential may go to: the running node's own; for a node not deployed,
-   * those of the sign-in that gave it its token, else Mapillary's. The dialog's addresses must be those (for the hosts in `keys`): an address
-   * changed in the dialog is used only with credentials typed there too.
+   * those of the sign-in that gave it its token, else Mapillary's. The dialog's addresses must be
+   * those (for the hosts in `keys`): an address changed in the dialog is used only with
+   * credentials typed there too.
    */
   function trustedUrls(body: Record<string, unknown>, node: RunningConfig | null, keys: (keyof BaseUrls)[]): Partial<BaseUrls> {
     if (node && !node.client) throw new InvalidInputError(t('errors.not-running'));

@@ -1,5 +1,6 @@
 import type { Transport } from '../transport/transport';
 import { formatBBox } from '../geo/bbox';
+import type { Placement } from '../geo/shape';
 import { parseSearchArea, type SearchArea } from '../parse/area';
 import { areaPages } from '../paging/area';
 import { followNext } from '../paging/follow-next';
@@ -123,7 +124,7 @@ const PLAN_WORK = 300_000;
  * (the others are skipped). Refuses an area whose cells alone need more requests than the walk
  * may make, with a hint when it was read as crossing the antimeridian.
  */
-function planArea(area: SearchArea, queries: number, options: WalkOptions): { planned: number; skipped: number; precise: boolean } {
+function planArea(area: SearchArea, queries: number, options: WalkOptions): { planned: number; skipped: number; placements?: Placement[][] } {
   const grids = area.boxes.map((box) => gridCells(box, AREA_LIMITS.maxCellArea));
   const all = grids.reduce((sum, grid) => sum + grid.count, 0);
   const max = options.maxRequests && options.maxRequests > 0 ? options.maxRequests : DEFAULT_MAX_REQUESTS;
@@ -131,11 +132,9 @@ function planArea(area: SearchArea, queries: number, options: WalkOptions): { pl
   // otherwise every cell of its boxes counts (an upper bound) and those that miss the shape are
   // skipped, and counted as skipped, as the walk comes to them.
   let cells = all;
-  const precise = area.shape !== undefined && all * area.shape.vertices <= PLAN_WORK;
-  if (precise) {
-    cells = 0;
-    for (const grid of grids) for (const cell of grid.cells()) if (area.shape!.place(cell) !== 'outside') cells += 1;
-  }
+  const shape = area.shape;
+  const placements = shape && all * shape.vertices <= PLAN_WORK ? grids.map((grid) => [...grid.cells()].map((cell) => shape.place(cell))) : undefined;
+  if (placements) cells = placements.reduce((sum, grid) => sum + grid.filter((p) => p !== 'outside').length, 0);
   const needed = cells * queries;
   if (needed > max) {
     const width = area.boxes.reduce((sum, box) => sum + (box[2] - box[0]), 0);
@@ -143,12 +142,12 @@ function planArea(area: SearchArea, queries: number, options: WalkOptions): { pl
       ? ` The area was read as crossing the antimeridian (minLon ${area.boxes[0]![0]} is greater than maxLon ${area.boxes[1]![2]}), ${Math.round(width)}° wide: were the longitudes swapped?`
       : '';
     const times = queries > 1 ? ` × ${queries} id groups` : '';
-    const outline = area.shape && !precise ? ' (counting every cell of the shape\'s boxes: the shape is too detailed to count its own at once)' : '';
+    const outline = shape && !placements ? ' (counting every cell of the shape\'s boxes: the shape is too detailed to count its own at once)' : '';
     throw new AreaTooLargeError(
       `The area needs at least ${needed.toLocaleString('en-US')} requests (${cells.toLocaleString('en-US')} cells of under ${AREA_LIMITS.maxCellArea} square degrees${times}${outline}), more than max requests (${max.toLocaleString('en-US')}). Harvest a smaller area, or raise max requests.${crossing}`,
     );
   }
-  return { planned: needed, skipped: (all - cells) * queries, precise };
+  return { planned: needed, skipped: (all - cells) * queries, placements };
 }
 
 /**
@@ -174,7 +173,7 @@ function search(
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
     areas: searchArea.boxes,
     shape: searchArea.shape,
-    shapePlanned: plan.precise,
+    placements: plan.placements,
     limit,
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,

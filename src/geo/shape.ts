@@ -5,7 +5,7 @@
  */
 import booleanIntersects from '@turf/boolean-intersects';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
-import type { BBox } from './bbox';
+import { type BBox, containsPoint } from './bbox';
 
 /** A polygon's rings: the outer ring first, then its holes; each a closed list of [lon, lat]. */
 export type PolygonCoordinates = number[][][];
@@ -36,11 +36,6 @@ export class Shape {
 
   /** Positions in all rings: what one cell or point test costs. */
   readonly vertices: number;
-
-  /** How many polygons make the shape. */
-  get size(): number {
-    return this.parts.length;
-  }
 
   /**
    * The boxes to cut into cells: the polygons' boxes, merged where they meet in longitude, so
@@ -75,15 +70,9 @@ export class Shape {
     return near.some((part) => booleanPointInPolygon([lon, lat], part.polygon)) ? 'inside' : 'outside';
   }
 
-  /** Whether the box (a cell) meets the shape: overlaps it, touches it, or lies in it. */
-  meets(box: BBox): boolean {
-    return this.place(box) !== 'outside';
-  }
-
   /** Whether the point is in the shape: on a boundary counts as in, in a hole as out. */
   contains(lon: number, lat: number): boolean {
-    return this.parts.some((part) => lon >= part.box[0] && lon <= part.box[2] && lat >= part.box[1] && lat <= part.box[3]
-      && booleanPointInPolygon([lon, lat], part.polygon));
+    return this.parts.some((part) => containsPoint(part.box, lon, lat) && booleanPointInPolygon([lon, lat], part.polygon));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Transport } from '../transport/transport';
 import { type BBox, formatBBox } from '../geo/bbox';
 import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
-import type { Shape } from '../geo/shape';
+import type { Placement, Shape } from '../geo/shape';
 import { isQueryTimeout } from '../transport/classify';
 import { isMapillaryError } from '../errors';
 import { fetchCollection } from './fetch';
@@ -27,8 +27,11 @@ export interface AreaSearch<T> {
   present?: (item: T) => T;
   /** The area's shape, when it is one: cells that do not meet it are skipped, items outside it dropped. */
   shape?: Shape;
-  /** Whether the plan already left out the cells that miss the shape (else they count as skipped when met). */
-  shapePlanned?: boolean;
+  /**
+   * Where each cell of each area's grid lies, in grid order, when the plan placed them already
+   * (they are then not placed again, and those outside were left out of the plan).
+   */
+  placements?: readonly (readonly Placement[])[];
 }
 
 /** Placing cells against a shape gives the event loop a turn this often, at least. */
@@ -52,15 +55,15 @@ type Outcome<T> = { split: true } | { split: false; items: T[]; warnings: Harves
  */
 class CellQueue {
   private readonly stack: Job[] = [];
-  private readonly grids: { area: BBox; cells: Generator<BBox> }[];
+  private readonly grids: { area: BBox; cells: Generator<BBox>; placements?: readonly Placement[]; index: number }[];
 
   /**
-   * With a shape, each cell is placed before it is asked for: one that misses the shape is
-   * skipped (`skip` is told, unless the plan left it out already), one wholly inside it is
-   * marked so that its items are not tested one by one.
+   * With a shape, each cell is placed before it is asked for (or its placement is taken from the
+   * plan): one that misses the shape is skipped (`skip` is told, unless the plan left it out
+   * already), one wholly inside it is marked so that its items are not tested one by one.
    */
-  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, private readonly skip?: (planned: boolean) => void) {
-    this.grids = areas.map((area) => ({ area, cells: gridCells(area, maxCellArea).cells() }));
+  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, placements?: readonly (readonly Placement[])[], private readonly skip?: () => void) {
+    this.grids = areas.map((area, i) => ({ area, cells: gridCells(area, maxCellArea).cells(), placements: placements?.[i], index: 0 }));
   }
 
   /**
@@ -78,7 +81,10 @@ class CellQueue {
         this.grids.shift();
         continue;
       }
-      const placed = this.placed(cell.value, grid.area, true);
+      const planned = grid.placements?.[grid.index++];
+      // A cell the plan placed outside was left out of the plan: skipped without a word.
+      if (planned === 'outside') continue;
+      const placed = planned ? { cell: cell.value, area: grid.area, inside: planned === 'inside' } : this.placed(cell.value, grid.area);
       if (placed) return placed;
       if (Date.now() - since >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -91,16 +97,16 @@ class CellQueue {
   /** The quarters of a split cell that meet the shape, asked for next; the others are skipped. */
   split(job: Job): void {
     for (const cell of splitInFour(job.cell).reverse()) {
-      const placed = job.inside ? { cell, area: job.area, inside: true } : this.placed(cell, job.area, false);
+      const placed = job.inside ? { cell, area: job.area, inside: true } : this.placed(cell, job.area);
       if (placed) this.stack.push(placed);
     }
   }
 
-  private placed(cell: BBox, area: BBox, ofThePlan: boolean): Job | undefined {
+  private placed(cell: BBox, area: BBox): Job | undefined {
     if (!this.shape) return { cell, area };
     const placement = this.shape.place(cell);
     if (placement === 'outside') {
-      this.skip?.(ofThePlan);
+      this.skip?.();
       return undefined;
     }
     return { cell, area, inside: placement === 'inside' };
@@ -170,10 +176,7 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
-    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, (ofThePlan) => {
-      // A cell of the plan was left out of it already when the plan counted the shape's cells.
-      if (!(ofThePlan && search.shapePlanned)) walk.cellSkipped();
-    });
+    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, search.placements, () => walk.cellSkipped());
     type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
     const running = new Map<number, Promise<Settled>>();
     let nextKey = 0;
