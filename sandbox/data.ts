@@ -274,6 +274,10 @@ function generate() {
   return { users, sequences, images, detections, mapFeatures, organizations };
 }
 
+/** Side of the buckets that index images by position, in degrees. */
+const BUCKET = 0.01;
+const bucketKey = (x: number, y: number): string => `${x}:${y}`;
+
 export class World {
   readonly users: User[];
   readonly organizations: string[];
@@ -288,9 +292,25 @@ export class World {
   };
   private readonly cache = new Map<string, string>();
 
-  constructor() {
+  /** Images by bucket of the index grid (BUCKET degrees), for area searches and tiles. */
+  private readonly buckets = new Map<string, Image[]>();
+  private readonly order = new Map<Image, number>();
+
+  /** `extra`: more images and their sequences (the bench's density worlds: see ./worlds). */
+  constructor(extra?: { images: Image[]; sequences: Sequence[] }) {
     ({ users: this.users, organizations: this.organizations, sequences: this.sequences, images: this.images,
       detections: this.detections, mapFeatures: this.mapFeatures } = generate());
+    if (extra) {
+      for (const image of extra.images) this.images.push(image);
+      for (const sequence of extra.sequences) this.sequences.push(sequence);
+    }
+    for (const image of this.images) {
+      this.order.set(image, this.order.size);
+      const key = bucketKey(Math.floor(image.geometry.coordinates[0] / BUCKET), Math.floor(image.geometry.coordinates[1] / BUCKET));
+      const bucket = this.buckets.get(key);
+      if (bucket) bucket.push(image);
+      else this.buckets.set(key, [image]);
+    }
     for (const image of this.images) this.byId.image.set(image.id, image);
     for (const detection of this.detections) this.byId.detection.set(detection.id, detection);
     for (const feature of this.mapFeatures) this.byId.mapFeature.set(feature.id, feature);
@@ -304,7 +324,20 @@ export class World {
   user(username: string): User | undefined { return this.users.find((u) => u.username === username); }
 
   /** Images whose `geometry` lies in the closed box (antimeridian-crossing boxes allowed). */
-  imagesIn(bbox: BBox): Image[] { return this.images.filter((i) => inBBox(...i.geometry.coordinates, bbox)); }
+  imagesIn(bbox: BBox): Image[] {
+    const [w, s, e, n] = bbox;
+    const [x0, x1, y0, y1] = [Math.floor(w / BUCKET), Math.floor(e / BUCKET), Math.floor(s / BUCKET), Math.floor(n / BUCKET)];
+    // Boxes across the antimeridian, or wide ones, are searched image by image.
+    if (w > e || (x1 - x0 + 1) * (y1 - y0 + 1) > 400) return this.images.filter((i) => inBBox(...i.geometry.coordinates, bbox));
+    const found: Image[] = [];
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        for (const image of this.buckets.get(bucketKey(x, y)) ?? []) if (inBBox(...image.geometry.coordinates, bbox)) found.push(image);
+      }
+    }
+    // In generation order, as a scan of every image would give them.
+    return found.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+  }
   mapFeaturesIn(bbox: BBox): MapFeature[] { return this.mapFeatures.filter((f) => inBBox(...f.geometry.coordinates, bbox)); }
   /** Images that saw a map feature, without repeats. */
   imagesOf(feature: MapFeature): Image[] {

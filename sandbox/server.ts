@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { world } from './data';
+import { world as defaultWorld, type World } from './data';
 import { type Fault, type FaultKind, FaultPlan, type RandomFaults, serveFault, SLOW_DEFAULT_MS } from './faults';
 import { graph, type GraphContext } from './graph';
 import { graphError, HttpError, json, type Reply, writeReply } from './http';
@@ -26,6 +26,8 @@ export interface SandboxOptions {
   registeredRedirectUri?: string;
   /** Lifetime of issued access tokens in seconds (default 5184000, 60 days). */
   tokenExpiresIn?: number;
+  /** The world served (default: the shared one of ./data; the bench adds density worlds, see ./worlds). */
+  world?: World;
 }
 
 export interface LoggedRequest {
@@ -104,6 +106,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const { port } = server.address() as AddressInfo;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const world = options.world ?? defaultWorld;
   const ctx: GraphContext = { world, origin, oauth, heavyThreshold: options.heavyThreshold ?? 5000 };
 
   /** True after `ms`; false as soon as the client goes away or the sandbox closes. */

@@ -5,7 +5,7 @@
  * id, sequence_id, organization_id when set, is_pano); other zooms are empty tiles.
  */
 import { PbfWriter } from 'pbf';
-import type { Image, World } from './data';
+import type { BBox, Image, World } from './data';
 import { errors, json, type Reply } from './http';
 import type { OAuth } from './oauth';
 import { THUMB_SIZES, thumbSignature } from './entities';
@@ -76,7 +76,11 @@ export function tile(world: World, oauth: OAuth, path: string, query: URLSearchP
   if (!oauth.authenticate(query.get('access_token'))) throw errors.invalidToken(403);
   const [z, x, y] = match ? match.slice(1).map(Number) : [];
   if (!match || z > 22 || x >= 2 ** z || y >= 2 ** z) return json(404, { message: 'No such tile' });
-  const inside = z !== IMAGE_ZOOM ? [] : world.images.filter((image) => {
+  const n = 2 ** z;
+  const lat = (row: number): number => (Math.atan(Math.sinh(Math.PI * (1 - (2 * row) / n))) * 180) / Math.PI;
+  const margin = 1e-6;
+  const near: BBox = [(x / n) * 360 - 180 - margin, lat(y + 1) - margin, ((x + 1) / n) * 360 - 180 + margin, lat(y) + margin];
+  const inside = z !== IMAGE_ZOOM ? [] : world.imagesIn(near).filter((image) => {
     const [fx, fy] = tileXY(...image.geometry.coordinates, z);
     return Math.floor(fx) === x && Math.floor(fy) === y;
   });

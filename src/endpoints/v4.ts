@@ -13,6 +13,8 @@ import { parseFields } from '../parse/fields';
 import { CLASS, parseValueList } from '../parse/lists';
 import { invalid, limitText, listItems, parseDateRange, parseId, parseIdList, parsePositiveInt, parseSequenceId } from '../parse/values';
 import { chunkList } from './chunks';
+import { type ImageFilters, imageCoverage } from './coverage-tiles';
+import { Coverage, type CoverageSource } from '../paging/coverage';
 import { fieldsQuery, withGeometry } from './fields';
 
 /** An item of the v4 Graph API: a flat object with a string `id` and the fields asked for. */
@@ -64,6 +66,11 @@ export const AREA_LIMITS = {
 export interface AreaOptions {
   /** Items per request, at most 2000. */
   limit?: number;
+  /**
+   * Image searches: count dense cells with Mapillary's coverage tiles before cutting them (default
+   * true). Tiles have their own daily budget; they are fetched only where they save requests.
+   */
+  coverageTiles?: boolean;
   /** Smallest cell side in degrees before a full cell is reported as possibly truncated. */
   minCellSide?: number;
 }
@@ -157,6 +164,7 @@ function planArea(area: SearchArea, queries: number, options: WalkOptions): { pl
 function search(
   transport: Transport, path: string, label: string, areaInput: unknown, queries: Query[],
   fields: string[], area: AreaOptions, options: WalkOptions,
+  counter?: (query: Query) => CoverageSource | undefined,
 ): PageStream<GraphItem> {
   const limit = parsePositiveInt(area.limit ?? AREA_LIMITS.maxLimit, 'limit', { min: 1, max: AREA_LIMITS.maxLimit });
   if (areaInput == null || areaInput === '') {
@@ -168,6 +176,8 @@ function search(
   const { request, dropGeometry } = withGeometry(fields);
   const minCellSide = area.minCellSide ?? AREA_LIMITS.minCellSide;
   if (!(minCellSide > 0)) throw new InvalidInputError('minCellSide: must be a positive number of degrees');
+  if (area.coverageTiles !== undefined && typeof area.coverageTiles !== 'boolean') throw invalid('coverage tiles', 'true or false', area.coverageTiles);
+  const tiles = area.coverageTiles !== false && transport.hasCredentialsFor('tiles');
   const walk = new Walk(options, transport.closeSignal);
   walk.stats.cells = { done: 0, total: plan.planned, skipped: plan.skipped };
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
@@ -178,12 +188,15 @@ function search(
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,
     concurrency: options.concurrency ?? SETTING_RANGES.concurrency.default,
+    coverage: tiles ? coverageOf(counter?.(query)) : undefined,
     label,
     locate: pointOf,
     present: dropGeometry ? ({ geometry: _dropped, ...rest }) => rest as GraphItem : undefined,
     url: (cell, cellLimit) => transport.url('graph', path, { ...query, bbox: formatBBox(cell), fields: fieldsQuery(request), limit: cellLimit }),
   }))));
 }
+
+const coverageOf = (source: CoverageSource | undefined): Coverage | undefined => (source ? new Coverage(source) : undefined);
 
 /** `GET /images`: by area (split into cells), or by creator, sequences, ids or organization. */
 export function searchImages(transport: Transport, params: ImageSearch, options: WalkOptions = {}): PageStream<GraphItem> {
@@ -210,7 +223,10 @@ export function searchImages(transport: Transport, params: ImageSearch, options:
   let queries: Query[] = [query];
   if (sequenceIds?.length) queries = chunkList(sequenceIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...query, sequence_ids: ids }));
   if (imageIds?.length) queries = queries.flatMap((q) => chunkList(imageIds, INPUT_LIMITS.idsPerRequestText).map((ids) => ({ ...q, image_ids: ids })));
-  return search(transport, '/images', 'images', params.bbox, queries, fields, params, options);
+  return search(transport, '/images', 'images', params.bbox, queries, fields, params, options, (q) => imageCoverage(transport, {
+    ...(q as ImageFilters), sequence_ids: q.sequence_ids === undefined ? undefined : String(q.sequence_ids).split(','),
+    image_ids: q.image_ids === undefined ? undefined : String(q.image_ids).split(','),
+  }));
 }
 
 /** `GET /map_features` in an area (split into cells). */

@@ -1,9 +1,11 @@
 import type { Transport } from '../transport/transport';
 import { type BBox, formatBBox } from '../geo/bbox';
-import { cellSide, gridCells, ownsPoint, splitInFour } from '../geo/cells';
+import { cellSide, gridCells, ownsPoint } from '../geo/cells';
 import type { Placement, Shape } from '../geo/shape';
 import { isQueryTimeout } from '../transport/classify';
 import { isMapillaryError } from '../errors';
+import type { Coverage } from './coverage';
+import { cutCell, type Part } from './cut';
 import { fetchCollection } from './fetch';
 import type { HarvestWarning, Page, Walk } from './walk';
 
@@ -32,6 +34,8 @@ export interface AreaSearch<T> {
    * (they are then not placed again, and those outside were left out of the plan).
    */
   placements?: readonly (readonly Placement[])[];
+  /** Coverage tiles that count the search's items (image searches whose filters tiles can apply). */
+  coverage?: Coverage;
 }
 
 /** Placing cells against a shape gives the event loop a turn this often, at least. */
@@ -45,9 +49,31 @@ interface Job {
   area: BBox;
   /** The cell lies wholly inside the area's shape: its items need no test of their own. */
   inside?: boolean;
+  /** Items this cell was expected to hold when a cut made it (it was meant to fit one answer). */
+  expected?: number;
 }
 
-type Outcome<T> = { split: true } | { split: false; items: T[]; warnings: HarvestWarning[] };
+type Outcome<T> = { parts: Job[] } | { parts?: undefined; items: T[]; warnings: HarvestWarning[] };
+
+/**
+ * How a cell that did not fit one answer is cut. A full answer carries no count: the parts are
+ * sized from what is known (coverage tiles count exactly; a tile at the centre samples the
+ * density), else from guesses that measurement chose (see README, "What a harvest costs").
+ */
+const CUT = {
+  /** Parts are sized to hold this share of the limit when their count is estimated... */
+  estimatedShare: 0.85,
+  /** ...and this share when tiles counted them (tiles may miss the newest images). */
+  countedShare: 0.95,
+  /** Parts of a cell refused as too heavy (code 1), nothing else known: it holds more than the API will count. */
+  refusedParts: 4,
+  /** Parts of a full answer, nothing else known (cut at its items' positions). */
+  fullParts: 2,
+  /** A cell needing at most this many new tiles is counted with all of them... */
+  coverTiles: 4,
+  /** ...one needing at most this many is sampled with the tile at its centre; a larger one is cut by guess first. */
+  probeTiles: 12,
+};
 
 /**
  * Cells of the areas, depth first: the four children of a split cell are asked for before the
@@ -94,12 +120,17 @@ class CellQueue {
     return undefined;
   }
 
-  /** The quarters of a split cell that meet the shape, asked for next; the others are skipped. */
-  split(job: Job): void {
-    for (const cell of splitInFour(job.cell).reverse()) {
-      const placed = job.inside ? { cell, area: job.area, inside: true } : this.placed(cell, job.area);
-      if (placed) this.stack.push(placed);
+  /** The parts of a cut cell that meet the shape, asked for next; the others are skipped. */
+  split(parts: Job[]): number {
+    let kept = 0;
+    for (const part of [...parts].reverse()) {
+      const placed = part.inside ? part : this.placed(part.cell, part.area);
+      if (!placed) continue;
+      if (part.expected !== undefined) placed.expected = part.expected;
+      this.stack.push(placed);
+      kept++;
     }
+    return kept;
   }
 
   private placed(cell: BBox, area: BBox): Job | undefined {
@@ -139,10 +170,9 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
           first = false;
           url = page.next;
         }
-        if (!cut) return { split: false, items, warnings: [] };
-        if (canSplit) return { split: true };
+        if (!cut) return { items, warnings: [] };
+        if (canSplit) return { parts: await cutJob(walk, job, false, items) };
         return {
-          split: false,
           items,
           warnings: [warning('MAPILLARY_POSSIBLY_TRUNCATED', job.cell,
             `${search.label} in ${formatBBox(job.cell)} may be incomplete: the API returned its maximum of ${limit} items for a cell that cannot be split further`)],
@@ -151,19 +181,79 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
         // Too much data (code 1), or a query that keeps timing out on Mapillary's side (code -2,
         // after its retries): a smaller cell or a smaller page is asked instead.
         if (!isMapillaryError(error) || (error.code !== 'MAPILLARY_TOO_MUCH_DATA' && !isQueryTimeout(error))) throw error;
-        if (canSplit) return { split: true };
+        if (canSplit) return { parts: await cutJob(walk, job, true) };
         if (limit > MIN_LIMIT) {
           limit = Math.max(MIN_LIMIT, Math.floor(limit / 2));
           continue;
         }
         return {
-          split: false,
           items: [],
           warnings: [warning('MAPILLARY_CELL_FAILED', job.cell,
             `${search.label} in ${formatBBox(job.cell)} were not fetched: the API refused even ${limit} items for a cell that cannot be split further (${(error as Error).message})`)],
         };
       }
     }
+  }
+
+  /**
+   * The parts of a cell that did not fit one answer (`refused`: code 1; else a full answer,
+   * `items`). Tiles are asked when the cell is known to be dense (refused, or a part that was
+   * meant to fit and did not) and cheap to count, else one tile samples its density; with
+   * nothing known, a guess.
+   */
+  async function cutJob(walk: Walk, job: Job, refused: boolean, items?: T[]): Promise<Job[]> {
+    const { cell } = job;
+    const coverage = search.coverage;
+    const dense = refused || job.expected !== undefined;
+    let positions: number[] | undefined;
+    let estimate: number | undefined;
+    if (coverage?.usable) {
+      positions = await coverage.positions(cell);
+      if (!positions && dense) {
+        const missing = coverage.missing(cell);
+        if (missing <= CUT.coverTiles) {
+          if (await coverage.cover(cell, walk)) positions = await coverage.positions(cell);
+        } else if (missing <= CUT.probeTiles) {
+          await coverage.probe(cell, walk);
+        }
+      }
+      if (!positions) estimate = await coverage.estimate(cell);
+    }
+    // What the answer proved: a full one holds at least the limit, a refused one more than that.
+    const atLeast = refused ? 2 * search.limit : search.limit;
+    let parts: number;
+    let place: number[] | undefined;
+    if (positions) {
+      const counted = positions.length / 2;
+      // Fewer images in the tiles than the answer proved: the tiles are older than the data.
+      parts = counted >= atLeast ? Math.ceil(counted / (CUT.countedShare * search.limit)) : Math.ceil(atLeast / (CUT.estimatedShare * search.limit)) + 1;
+      place = positions;
+    } else if (estimate !== undefined) {
+      parts = Math.ceil(Math.max(estimate, atLeast) / (CUT.estimatedShare * search.limit));
+    } else if (job.expected !== undefined) {
+      // A part that was meant to fit did not: its share was underestimated, at least twice over.
+      parts = Math.max(refused ? CUT.refusedParts : CUT.fullParts, Math.ceil((2 * Math.max(job.expected, atLeast)) / (CUT.estimatedShare * search.limit)));
+    } else {
+      parts = refused ? CUT.refusedParts : CUT.fullParts;
+    }
+    if (!place && items) place = positionsOf(items);
+    parts = Math.max(2, parts);
+    const cutParts: Part[] = cutCell(cell, parts, search.minCellSide, place);
+    const total = place ? place.length / 2 : 0;
+    return cutParts.map((part) => ({
+      cell: part.box, area: job.area, inside: job.inside,
+      // A part's expected items: its share of what the positions tell, else of the estimate.
+      expected: positions ? part.known : total > 0 && estimate === undefined ? (part.known / total) * atLeast : (estimate ?? atLeast) / cutParts.length,
+    }));
+  }
+
+  function positionsOf(items: T[]): number[] {
+    const out: number[] = [];
+    for (const item of items) {
+      const point = search.locate(item);
+      if (point && Number.isFinite(point[0]) && Number.isFinite(point[1])) out.push(point[0]!, point[1]!);
+    }
+    return out;
   }
 
   function owned(job: Job, items: T[]): T[] {
@@ -193,10 +283,10 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
         running.delete(settled.key);
         if (settled.error !== undefined) throw settled.error;
         const outcome = settled.outcome!;
-        walk.cellDone(outcome.split);
-        if (outcome.split) {
+        walk.cellDone(outcome.parts?.length ?? 0);
+        if (outcome.parts) {
           walk.stats.cellsSplit += 1;
-          queue.split(settled.job);
+          queue.split(outcome.parts);
           continue;
         }
         for (const w of outcome.warnings) walk.warn(w);

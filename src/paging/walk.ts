@@ -29,6 +29,8 @@ export interface WalkStats {
   requests: number;
   retries: number;
   cellsSplit: number;
+  /** Coverage tiles fetched to size cells (they count as requests too, against maxRequests). */
+  tileRequests?: number;
   warnings: HarvestWarning[];
   startedAt: number;
   durationMs: number;
@@ -100,16 +102,16 @@ export class Walk {
     this.options.onRetry?.(info);
   }
 
-  /** One area cell answered; a split one adds its four quarters to the plan. */
-  cellDone(split: boolean): void {
+  /** One area cell answered; a cut one adds its parts to the plan. */
+  cellDone(parts = 0): void {
     const cells = (this.stats.cells ??= { done: 0, total: 0, skipped: 0 });
     cells.done += 1;
-    if (split) cells.total += 4;
+    cells.total += parts;
     if (cells.total < cells.done) cells.total = cells.done;
     this.options.onProgress?.(this.stats);
   }
 
-  /** A quarter of a split cell that misses the area's shape: never asked for. */
+  /** A part of a cut cell that misses the area's shape: never asked for. */
   cellSkipped(): void {
     const cells = (this.stats.cells ??= { done: 0, total: 0, skipped: 0 });
     cells.skipped += 1;

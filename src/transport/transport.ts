@@ -245,6 +245,17 @@ export class Transport {
       dispose();
     }
   }
+  /** Whether requests to `api` can carry what it needs (tiles: a client token; graph: any token). */
+  hasCredentialsFor(api: Api): boolean {
+    const { clientId, clientToken, clientSecret, userToken } = this.credentials;
+    switch (api) {
+      case 'graph': return Boolean(userToken ?? clientToken);
+      case 'tiles': return Boolean(clientToken);
+      case 'v3': return Boolean(clientId);
+      case 'token': return Boolean(clientSecret);
+    }
+  }
+
   /** Adds credentials as each host wants them, and only for the origin of that host. */
   private authorise(spec: RequestSpec, endpoint: string): { url: URL; headers: Record<string, string>; body?: string } {
     const url = new URL(spec.url);

@@ -94,7 +94,8 @@ describe('areas as shapes over HTTP: polygons with holes, multipolygons, the ant
     const planned = stream.stats.cells!.total;
     const items = await stream.toArray();
     assert.equal(stream.stats.cells!.skipped > 0, true, 'the corners of the box, outside the ellipse, were skipped on the way');
-    assert.equal(stream.stats.cells!.total, planned + 4 * stream.stats.cellsSplit - stream.stats.cells!.skipped, `the plan, grown by splits, shrank by the cells skipped: ${planned} ${JSON.stringify(stream.stats)}`);
+    const parts = stream.stats.cells!.total - planned + stream.stats.cells!.skipped;
+    assert.ok(parts >= 2 * stream.stats.cellsSplit, `the plan grew by the parts of each cut cell (at least two each), and shrank by the cells skipped: ${planned} ${JSON.stringify(stream.stats)}`);
     assert.equal(stream.stats.cells!.done, stream.stats.cells!.total, 'every cell of the plan was answered');
     assert.deepEqual(duplicates(items.map((i) => i.id)), []);
     assert.deepEqual(sorted(items.map((i) => i.id)), truthIn([[ring]]));

@@ -1,0 +1,138 @@
+/**
+ * What coverage tiles tell about a cell before it is asked for: Mapillary's zoom-14 tiles hold
+ * the position of every image, so the tiles over a cell count its images exactly (or at least,
+ * when the search has filters a tile cannot apply; then the search does not use them). Tiles
+ * cost requests of their own, with a daily budget: a walk fetches one only where it pays, and
+ * each at most once (they are kept for the walk, a bounded number of them).
+ */
+import { type BBox, bboxArea } from '../geo/bbox';
+import { tileAt, tileBox, tileCount, tilesCovering } from '../geo/tiles';
+import { AbortError, RequestLimitError } from '../errors';
+import type { Positions } from './cut';
+import type { Walk } from './walk';
+
+export interface CoverageSource {
+  zoom: number;
+  /** The positions, [lon, lat, ...], of the items of this search in one tile (one request of the walk). */
+  tile(x: number, y: number, walk: Walk): Promise<Positions>;
+}
+
+/** The part of a tile that meets a cell is cut in SQUARES x SQUARES squares to estimate its density. */
+const SQUARES = 4;
+/** Squares whose densities spread more than this (standard deviation / mean) make no estimate: too uneven. */
+const MAX_SPREAD = 0.5;
+
+/** Tiles kept per walk, at most (a dense tile's positions take about 100 KB). */
+const KEPT_TILES = 256;
+
+interface Kept { box: BBox; positions: Positions }
+
+export class Coverage {
+  private readonly tiles = new Map<string, Promise<Kept>>();
+  /** Set when a tile could not be had (no client token, an error): the walk goes on without them. */
+  private failed = false;
+
+  constructor(private readonly source: CoverageSource) {}
+
+  get usable(): boolean {
+    return !this.failed;
+  }
+
+  /** How many tiles meet the cell that were not fetched yet. */
+  missing(cell: BBox): number {
+    if (this.failed) return Infinity;
+    if (this.tiles.size === 0) return tileCount(cell, this.source.zoom);
+    return tilesCovering(cell, this.source.zoom).filter(({ x, y }) => !this.tiles.has(`${x}/${y}`)).length;
+  }
+
+  /** Fetches every tile over the cell. False when tiles cannot be had. */
+  async cover(cell: BBox, walk: Walk): Promise<boolean> {
+    const wanted = tilesCovering(cell, this.source.zoom);
+    return this.fetch(wanted, walk);
+  }
+
+  /** Fetches the tile at the cell's centre: a sample of its density. False when tiles cannot be had. */
+  async probe(cell: BBox, walk: Walk): Promise<boolean> {
+    const [x, y] = tileAt((cell[0] + cell[2]) / 2, (cell[1] + cell[3]) / 2, this.source.zoom);
+    return this.fetch([{ x, y }], walk);
+  }
+
+  /** The positions in the cell, when every tile over it is at hand. */
+  async positions(cell: BBox): Promise<number[] | undefined> {
+    if (this.failed) return undefined;
+    const wanted = tilesCovering(cell, this.source.zoom);
+    const kept = wanted.map(({ x, y }) => this.tiles.get(`${x}/${y}`));
+    if (kept.some((k) => k === undefined)) return undefined;
+    const out: number[] = [];
+    for (const tile of await Promise.all(kept as Promise<Kept>[])) {
+      const p = tile.positions;
+      for (let i = 0; i + 1 < p.length; i += 2) {
+        if (p[i]! >= cell[0] && p[i]! <= cell[2] && p[i + 1]! >= cell[1] && p[i + 1]! <= cell[3]) out.push(p[i]!, p[i + 1]!);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The items the cell likely holds, from the tiles at hand that meet it: the part of the cell
+   * they cover is cut in squares, and the median density of those squares is taken for the whole
+   * cell, so that one very dense spot in a sampled tile does not count for the whole cell (the
+   * part that holds the spot is counted with tiles when it does not fit). Undefined when no tile
+   * meets it.
+   */
+  async estimate(cell: BBox): Promise<number | undefined> {
+    if (this.failed || this.tiles.size === 0) return undefined;
+    const densities: number[] = [];
+    for (const { x, y } of tilesCovering(cell, this.source.zoom)) {
+      const kept = this.tiles.get(`${x}/${y}`);
+      if (!kept) continue;
+      const tile = await kept;
+      const [w, s, e, n] = [Math.max(cell[0], tile.box[0]), Math.max(cell[1], tile.box[1]), Math.min(cell[2], tile.box[2]), Math.min(cell[3], tile.box[3])];
+      if (e <= w || n <= s) continue;
+      const counts = new Array<number>(SQUARES * SQUARES).fill(0);
+      const p = tile.positions;
+      for (let i = 0; i + 1 < p.length; i += 2) {
+        const lon = p[i]!;
+        const lat = p[i + 1]!;
+        if (lon < w || lon > e || lat < s || lat > n) continue;
+        const col = Math.min(SQUARES - 1, Math.floor(((lon - w) / (e - w)) * SQUARES));
+        const row = Math.min(SQUARES - 1, Math.floor(((lat - s) / (n - s)) * SQUARES));
+        counts[row * SQUARES + col]! += 1;
+      }
+      const square = ((e - w) * (n - s)) / (SQUARES * SQUARES);
+      for (const count of counts) densities.push(count / square);
+    }
+    if (densities.length === 0) return undefined;
+    densities.sort((a, b) => a - b);
+    const mean = densities.reduce((sum, d) => sum + d, 0) / densities.length;
+    const spread = Math.sqrt(densities.reduce((sum, d) => sum + (d - mean) ** 2, 0) / densities.length) / (mean || 1);
+    if (spread > MAX_SPREAD) return undefined;
+    return densities[Math.floor(densities.length / 2)]! * bboxArea(cell);
+  }
+
+  private async fetch(wanted: { x: number; y: number }[], walk: Walk): Promise<boolean> {
+    if (this.failed) return false;
+    const pending: Promise<Kept>[] = [];
+    for (const { x, y } of wanted) {
+      const key = `${x}/${y}`;
+      let kept = this.tiles.get(key);
+      if (!kept) {
+        walk.stats.tileRequests = (walk.stats.tileRequests ?? 0) + 1;
+        kept = this.source.tile(x, y, walk).then((positions) => ({ box: tileBox(x, y, this.source.zoom), positions }));
+        this.tiles.set(key, kept);
+        if (this.tiles.size > KEPT_TILES) this.tiles.delete(this.tiles.keys().next().value!);
+      }
+      pending.push(kept);
+    }
+    try {
+      await Promise.all(pending);
+      return true;
+    } catch (error) {
+      // An aborted walk, or one out of requests, ends; any other failure only ends the use of tiles.
+      if (error instanceof AbortError || error instanceof RequestLimitError || walk.signal.aborted) throw error;
+      this.failed = true;
+      this.tiles.clear();
+      return false;
+    }
+  }
+}
