@@ -136,6 +136,23 @@ async function main(): Promise<void> {
       rawTimes.push(await rawLoop(lattice.url, paths, 4));
     }
     console.log(`client vs raw undici loop over the same ${paths.length} URLs (concurrency 4, median of 5): client ${median(clientTimes).toFixed(2)} s, raw ${median(rawTimes).toFixed(2)} s, client throughput ${(median(rawTimes) / median(clientTimes)).toFixed(2)}x the raw loop's`);
+    // Back-to-back small harvests on one client (one request each), with the default rate
+    // ceiling and with none: the ceiling's burst should not slow a short series down.
+    const backToBack = async (requestsPerMinute: number | undefined): Promise<number> => {
+      const client = new MapillaryClient({ clientToken: 'MLY|0|bench', baseUrls: { graph: lattice.url }, requestsPerMinute });
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < 500; i++) await client.searchImages({ bbox: [10.0001, 50.0001, 10.0021, 50.0021], fields: ['id'] }).toArray();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      await client.close();
+      return seconds;
+    };
+    const limited: number[] = [];
+    const free: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      limited.push(await backToBack(undefined));
+      free.push(await backToBack(0));
+    }
+    console.log(`500 small harvests back to back on one client (median of 3): default rate ceiling ${median(limited).toFixed(2)} s, no ceiling ${median(free).toFixed(2)} s, ratio ${(median(limited) / median(free)).toFixed(2)}`);
     if (!small.exact || !large.exact) {
       console.error('a harvest was not exact: items lost or repeated');
       process.exitCode = 1;

@@ -22,6 +22,7 @@ export = function register(RED: NodeAPI): void {
         bbox, startCapturedAt: f.startCapturedAt, endCapturedAt: f.endCapturedAt, creatorUsername: f.creatorUsername as string | undefined,
         isPano, make: f.make as string | undefined, model: f.model as string | undefined, organizationId: f.organizationId,
         sequenceIds: f.sequenceId, fields: fieldList(def.fields),
+        coverageTiles: def.coverageTiles !== false && def.coverageTiles !== 'false',
       }, walk);
     });
   }

@@ -294,7 +294,6 @@ export class World {
 
   /** Images by bucket of the index grid (BUCKET degrees), for area searches and tiles. */
   private readonly buckets = new Map<string, Image[]>();
-  private readonly order = new Map<Image, number>();
 
   /** `extra`: more images and their sequences (the bench's density worlds: see ./worlds). */
   constructor(extra?: { images: Image[]; sequences: Sequence[] }) {
@@ -305,7 +304,6 @@ export class World {
       for (const sequence of extra.sequences) this.sequences.push(sequence);
     }
     for (const image of this.images) {
-      this.order.set(image, this.order.size);
       const key = bucketKey(Math.floor(image.geometry.coordinates[0] / BUCKET), Math.floor(image.geometry.coordinates[1] / BUCKET));
       const bucket = this.buckets.get(key);
       if (bucket) bucket.push(image);
@@ -323,20 +321,39 @@ export class World {
   sequence(id: string): Sequence | undefined { return this.byId.sequence.get(id); }
   user(username: string): User | undefined { return this.users.find((u) => u.username === username); }
 
-  /** Images whose `geometry` lies in the closed box (antimeridian-crossing boxes allowed). */
+  /**
+   * Images whose `geometry` lies in the closed box (antimeridian-crossing boxes allowed): bucket
+   * by bucket, each in generation order.
+   */
   imagesIn(bbox: BBox): Image[] {
+    return this.matching(bbox, () => true, Infinity);
+  }
+
+  /** Images in the box that pass `keep`, stopping once there are more than `most` (a server that stops counting). */
+  matching(bbox: BBox, keep: (image: Image) => boolean, most: number): Image[] {
     const [w, s, e, n] = bbox;
     const [x0, x1, y0, y1] = [Math.floor(w / BUCKET), Math.floor(e / BUCKET), Math.floor(s / BUCKET), Math.floor(n / BUCKET)];
-    // Boxes across the antimeridian, or wide ones, are searched image by image.
-    if (w > e || (x1 - x0 + 1) * (y1 - y0 + 1) > 400) return this.images.filter((i) => inBBox(...i.geometry.coordinates, bbox));
     const found: Image[] = [];
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        for (const image of this.buckets.get(bucketKey(x, y)) ?? []) if (inBBox(...image.geometry.coordinates, bbox)) found.push(image);
+    // Boxes across the antimeridian, or wide ones, are searched image by image.
+    const lists = w > e || (x1 - x0 + 1) * (y1 - y0 + 1) > 400 ? [this.images] : [];
+    if (lists.length === 0) {
+      for (let y = y0; y <= y1; y++) {
+        for (let x = x0; x <= x1; x++) {
+          const bucket = this.buckets.get(bucketKey(x, y));
+          if (bucket) lists.push(bucket);
+        }
       }
     }
-    // In generation order, as a scan of every image would give them.
-    return found.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    for (const list of lists) {
+      for (const image of list) {
+        const [lon, lat] = image.geometry.coordinates;
+        if (inBBox(lon, lat, bbox) && keep(image)) {
+          found.push(image);
+          if (found.length > most) return found;
+        }
+      }
+    }
+    return found;
   }
   mapFeaturesIn(bbox: BBox): MapFeature[] { return this.mapFeatures.filter((f) => inBBox(...f.geometry.coordinates, bbox)); }
   /** Images that saw a map feature, without repeats. */

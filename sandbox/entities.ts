@@ -58,21 +58,32 @@ export function userNode(user: Creator): Node {
 const plainFields = <T extends object>(entity: T, names: Array<keyof T & string>): Record<string, () => unknown> =>
   Object.fromEntries(names.map((name) => [name, () => entity[name]]));
 
+const IMAGE_PLAIN_FIELDS = [
+  'id', 'altitude', 'camera_type', 'captured_at', 'compass_angle', 'computed_altitude', 'computed_compass_angle',
+  'computed_geometry', 'exif_orientation', 'geometry', 'height', 'is_pano', 'make', 'model', 'quality_score',
+  'sequence', 'width',
+] as const;
+
+/** An image's fields, per sandbox: made once per image on first use (area searches project thousands of them). */
+const imageFields = new WeakMap<EntityContext, WeakMap<Image, Record<string, () => unknown>>>();
+
 export function imageNode(image: Image, ctx: EntityContext, defaults: string[] = []): Node {
-  const thumb = (size: string) => () => `${ctx.origin}/thumbs/${image.id}/${size}.png?sig=${thumbSignature(image.id, size)}`;
-  return new Node('Image', {
-    ...plainFields(image, [
-      'id', 'altitude', 'camera_type', 'captured_at', 'compass_angle', 'computed_altitude', 'computed_compass_angle',
-      'computed_geometry', 'exif_orientation', 'geometry', 'height', 'is_pano', 'make', 'model', 'quality_score',
-      'sequence', 'width',
-    ]),
-    creator: () => userNode(image.creator),
-    detections: () => new Edge(image.detections.map((d) => detectionNode(d, ctx))),
-    thumb_256_url: thumb('256'),
-    thumb_1024_url: thumb('1024'),
-    thumb_2048_url: thumb('2048'),
-    thumb_original_url: thumb('original'),
-  }, defaults);
+  const cache = imageFields.get(ctx) ?? imageFields.set(ctx, new WeakMap()).get(ctx)!;
+  let fields = cache.get(image);
+  if (!fields) {
+    const thumb = (size: string) => () => `${ctx.origin}/thumbs/${image.id}/${size}.png?sig=${thumbSignature(image.id, size)}`;
+    fields = {
+      ...plainFields(image, [...IMAGE_PLAIN_FIELDS]),
+      creator: () => userNode(image.creator),
+      detections: () => new Edge(image.detections.map((d) => detectionNode(d, ctx))),
+      thumb_256_url: thumb('256'),
+      thumb_1024_url: thumb('1024'),
+      thumb_2048_url: thumb('2048'),
+      thumb_original_url: thumb('original'),
+    };
+    cache.set(image, fields);
+  }
+  return new Node('Image', fields, defaults);
 }
 
 export function detectionNode(detection: Detection, ctx: EntityContext): Node {

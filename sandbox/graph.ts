@@ -100,18 +100,19 @@ function searchImages(ctx: GraphContext, url: URL): unknown {
   const make = query.get('make');
   const model = query.get('model');
   const fields = parseFields(query.get('fields'));
-  const pool = imageIds ? imageIds.flatMap((id) => ctx.world.image(id) ?? []) : bbox ? ctx.world.imagesIn(bbox) : ctx.world.images;
-  const matches = pool.filter((image) =>
-    (!bbox || inBBox(...image.geometry.coordinates, bbox)) &&
+  const keep = (image: Image): boolean =>
     (!sequenceIds || sequenceIds.includes(image.sequence)) &&
     (creator === null || image.creator.username === creator) &&
     (organization === null || image.organization_id === organization) &&
     (isPano === undefined || image.is_pano === isPano) &&
     (make === null || image.make === make) &&
     (model === null || image.model === model) &&
-    image.captured_at >= from && image.captured_at <= to,
-  ).sort(newestFirst<Image>((image) => image.captured_at));
+    image.captured_at >= from && image.captured_at <= to;
+  // In an area, matches are counted only up to the threshold (then refused, quickly).
+  const matches = imageIds ? imageIds.flatMap((id) => ctx.world.image(id) ?? []).filter((image) => (!bbox || inBBox(...image.geometry.coordinates, bbox)) && keep(image))
+    : bbox ? ctx.world.matching(bbox, keep, ctx.heavyThreshold) : ctx.world.images.filter(keep);
   checkDensity(ctx, bbox, matches.length);
+  matches.sort(newestFirst<Image>((image) => image.captured_at));
   const render = (list: Image[]) => list.map((image) => project(imageNode(image, ctx), fields));
   if (creator === null) return { data: render(matches.slice(0, limit)) };
 
@@ -141,7 +142,8 @@ function searchMapFeatures(ctx: GraphContext, url: URL): unknown {
   const matches = ctx.world.mapFeaturesIn(bbox).filter((feature) => {
     const [first, last] = [Date.parse(feature.first_seen_at), Date.parse(feature.last_seen_at)];
     return valueMatches(feature.object_value) && first >= firstFrom && first <= firstTo && last >= lastFrom && last <= lastTo;
-  }).sort(newestFirst<MapFeature>((feature) => Date.parse(feature.last_seen_at)));
+  });
   checkDensity(ctx, bbox, matches.length);
+  matches.sort(newestFirst<MapFeature>((feature) => Date.parse(feature.last_seen_at)));
   return { data: matches.slice(0, limit).map((feature) => project(mapFeatureNode(feature, ctx), fields)) };
 }

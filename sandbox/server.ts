@@ -26,6 +26,8 @@ export interface SandboxOptions {
   registeredRedirectUri?: string;
   /** Lifetime of issued access tokens in seconds (default 5184000, 60 days). */
   tokenExpiresIn?: number;
+  /** Every answer waits this long first, like a distant server (default 0). */
+  latencyMs?: number;
   /** The world served (default: the shared one of ./data; the bench adds density worlds, see ./worlds). */
   world?: World;
 }
@@ -146,6 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const method = req.method ?? 'GET';
     requests.push({ method, url: req.url ?? '/', headers: { ...req.headers }, body: body === '' ? undefined : body, time: Date.now() });
     const url = new URL(req.url ?? '/', origin);
+    if (options.latencyMs && !(await wait(options.latencyMs, res))) return;
     const fault = faults.take(method, url.pathname, splitPath(url.pathname)[1]);
     if (fault) {
       const delay = fault.delayMs ?? (fault.kind === 'slow' ? SLOW_DEFAULT_MS : 0);

@@ -70,12 +70,19 @@ function encodeImageTile(images: Image[], z: number, x: number, y: number): Buff
   return Buffer.from(pbf.finish());
 }
 
+const encoded = new WeakMap<World, Map<string, Buffer>>();
+
 /** GET /tiles/...: the token must be in the query (a header alone is refused with 403). */
 export function tile(world: World, oauth: OAuth, path: string, query: URLSearchParams): Reply {
   const match = /^\/maps\/vtp\/mly1_public\/2\/(\d{1,2})\/(\d+)\/(\d+)$/.exec(path);
   if (!oauth.authenticate(query.get('access_token'))) throw errors.invalidToken(403);
   const [z, x, y] = match ? match.slice(1).map(Number) : [];
   if (!match || z > 22 || x >= 2 ** z || y >= 2 ** z) return json(404, { message: 'No such tile' });
+  // Tiles are static files on Mapillary's side: each is made once per world, then served as is.
+  const cache = encoded.get(world) ?? encoded.set(world, new Map()).get(world)!;
+  const key = `${z}/${x}/${y}`;
+  const cached = cache.get(key);
+  if (cached) return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: cached };
   const n = 2 ** z;
   const lat = (row: number): number => (Math.atan(Math.sinh(Math.PI * (1 - (2 * row) / n))) * 180) / Math.PI;
   const margin = 1e-6;
@@ -84,7 +91,9 @@ export function tile(world: World, oauth: OAuth, path: string, query: URLSearchP
     const [fx, fy] = tileXY(...image.geometry.coordinates, z);
     return Math.floor(fx) === x && Math.floor(fy) === y;
   });
-  return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: encodeImageTile(inside, z, x, y) };
+  const body = encodeImageTile(inside, z, x, y);
+  cache.set(key, body);
+  return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body };
 }
 
 /** A 1x1 grey PNG, served for every thumbnail. */

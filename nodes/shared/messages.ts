@@ -35,6 +35,8 @@ export interface Summary {
   /** Area searches: cells planned (grown by splits), and cells of the area's boxes skipped because they miss its shape. */
   cellsPlanned?: number;
   cellsSkipped?: number;
+  /** Area image searches: coverage tiles fetched to size dense cells (also counted in `requests`). */
+  tileRequests?: number;
   warnings: { code: string; message: string; bbox?: readonly number[] }[];
   durationMs: number;
   ended: NonNullable<WalkStats['ended']>;
@@ -97,7 +99,7 @@ export function summarise(stats: Readonly<WalkStats>, ended: Summary['ended'], e
     requests: stats.requests,
     retries: stats.retries,
     cellsSplit: stats.cellsSplit,
-    ...(stats.cells ? { cellsPlanned: stats.cells.total, cellsSkipped: stats.cells.skipped } : {}),
+    ...(stats.cells ? { cellsPlanned: stats.cells.total, cellsSkipped: stats.cells.skipped, tileRequests: stats.tileRequests ?? 0 } : {}),
     warnings: stats.warnings.map((w) => ({ code: w.code, message: w.message, ...(w.bbox ? { bbox: w.bbox } : {}) })),
     durationMs: Date.now() - stats.startedAt,
     ended,

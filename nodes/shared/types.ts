@@ -53,6 +53,8 @@ export interface ImagesDef extends AreaDef {
   model?: string;
   organizationId?: string;
   sequenceId?: string;
+  /** Count dense cells with coverage tiles (v4); on unless false. */
+  coverageTiles?: boolean | string;
 }
 
 export interface DetectionsDef extends AreaDef {

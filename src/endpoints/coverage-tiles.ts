@@ -59,7 +59,8 @@ export function imageCoverage(transport: Transport, filters: ImageFilters): Cove
       const spec = { api: 'tiles' as const, url: transport.url('tiles', `/maps/vtp/${COVERAGE_TILESET}/${COVERAGE_ZOOM}/${x}/${y}`) };
       const endpoint = transport.endpointName(spec);
       walk.countRequest(endpoint);
-      const bytes = await transport.bytes(spec, { signal: walk.signal, onRetry: (info) => walk.retried(info) });
+      // One retry at most: tiles only save requests, and a walk does without them when they fail.
+      const bytes = await transport.bytes(spec, { signal: walk.signal, onRetry: (info) => walk.retried(info), attempts: 2 });
       const [{ VectorTile }, { PbfReader }] = await (libraries ??= loadLibraries());
       let layer;
       try {

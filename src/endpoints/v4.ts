@@ -177,7 +177,7 @@ function search(
   const minCellSide = area.minCellSide ?? AREA_LIMITS.minCellSide;
   if (!(minCellSide > 0)) throw new InvalidInputError('minCellSide: must be a positive number of degrees');
   if (area.coverageTiles !== undefined && typeof area.coverageTiles !== 'boolean') throw invalid('coverage tiles', 'true or false', area.coverageTiles);
-  const tiles = area.coverageTiles !== false && transport.hasCredentialsFor('tiles');
+  const tiles = area.coverageTiles !== false && transport.tilesUsable();
   const walk = new Walk(options, transport.closeSignal);
   walk.stats.cells = { done: 0, total: plan.planned, skipped: plan.skipped };
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
@@ -188,7 +188,7 @@ function search(
     maxCellArea: AREA_LIMITS.maxCellArea,
     minCellSide,
     concurrency: options.concurrency ?? SETTING_RANGES.concurrency.default,
-    coverage: tiles ? coverageOf(counter?.(query)) : undefined,
+    coverage: tiles ? coverageOf(counter?.(query), () => transport.tilesFailed()) : undefined,
     label,
     locate: pointOf,
     present: dropGeometry ? ({ geometry: _dropped, ...rest }) => rest as GraphItem : undefined,
@@ -196,7 +196,7 @@ function search(
   }))));
 }
 
-const coverageOf = (source: CoverageSource | undefined): Coverage | undefined => (source ? new Coverage(source) : undefined);
+const coverageOf = (source: CoverageSource | undefined, failed: () => void): Coverage | undefined => (source ? new Coverage(source, failed) : undefined);
 
 /** `GET /images`: by area (split into cells), or by creator, sequences, ids or organization. */
 export function searchImages(transport: Transport, params: ImageSearch, options: WalkOptions = {}): PageStream<GraphItem> {

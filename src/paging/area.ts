@@ -67,8 +67,12 @@ const CUT = {
   countedShare: 0.95,
   /** Parts of a cell refused as too heavy (code 1), nothing else known: it holds more than the API will count. */
   refusedParts: 4,
-  /** Parts of a full answer, nothing else known (cut at its items' positions). */
-  fullParts: 2,
+  /** Parts of a full answer, nothing else known... */
+  fullParts: 4,
+  /** ...and when its items look like a sample of the cell (cut at their positions). */
+  sampledParts: 2,
+  /** A cut answer's items look like a sample when they reach across this share of the cell both ways. */
+  sampleReach: 0.75,
   /** A cell needing at most this many new tiles is counted with all of them... */
   coverTiles: 4,
   /** ...one needing at most this many is sampled with the tile at its centre; a larger one is cut by guess first. */
@@ -171,7 +175,8 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
           url = page.next;
         }
         if (!cut) return { items, warnings: [] };
-        if (canSplit) return { parts: await cutJob(walk, job, false, items) };
+        const parts = canSplit ? await cutJob(walk, job, false, items) : [];
+        if (parts.length > 1) return { parts };
         return {
           items,
           warnings: [warning('MAPILLARY_POSSIBLY_TRUNCATED', job.cell,
@@ -181,7 +186,8 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
         // Too much data (code 1), or a query that keeps timing out on Mapillary's side (code -2,
         // after its retries): a smaller cell or a smaller page is asked instead.
         if (!isMapillaryError(error) || (error.code !== 'MAPILLARY_TOO_MUCH_DATA' && !isQueryTimeout(error))) throw error;
-        if (canSplit) return { parts: await cutJob(walk, job, true) };
+        const parts = canSplit ? await cutJob(walk, job, true) : [];
+        if (parts.length > 1) return { parts };
         if (limit > MIN_LIMIT) {
           limit = Math.max(MIN_LIMIT, Math.floor(limit / 2));
           continue;
@@ -221,7 +227,7 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     }
     // What the answer proved: a full one holds at least the limit, a refused one more than that.
     const atLeast = refused ? 2 * search.limit : search.limit;
-    let parts: number;
+    let parts: number | undefined;
     let place: number[] | undefined;
     if (positions) {
       const counted = positions.length / 2;
@@ -230,13 +236,11 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
       place = positions;
     } else if (estimate !== undefined) {
       parts = Math.ceil(Math.max(estimate, atLeast) / (CUT.estimatedShare * search.limit));
-    } else if (job.expected !== undefined) {
-      // A part that was meant to fit did not: its share was underestimated, at least twice over.
-      parts = Math.max(refused ? CUT.refusedParts : CUT.fullParts, Math.ceil((2 * Math.max(job.expected, atLeast)) / (CUT.estimatedShare * search.limit)));
-    } else {
-      parts = refused ? CUT.refusedParts : CUT.fullParts;
     }
-    if (!place && items) place = positionsOf(items);
+    if (!place && items) place = spread(positionsOf(items), cell);
+    // Nothing known but the answer: a guess, smaller for a first answer whose items show where
+    // to cut (a part that was meant to fit and did not is denser than guessed: four parts).
+    parts ??= refused ? CUT.refusedParts : place && job.expected === undefined ? CUT.sampledParts : CUT.fullParts;
     parts = Math.max(2, parts);
     const cutParts: Part[] = cutCell(cell, parts, search.minCellSide, place);
     const total = place ? place.length / 2 : 0;
@@ -245,6 +249,24 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
       // A part's expected items: its share of what the positions tell, else of the estimate.
       expected: positions ? part.known : total > 0 && estimate === undefined ? (part.known / total) * atLeast : (estimate ?? atLeast) / cutParts.length,
     }));
+  }
+
+  /**
+   * The positions of a cut answer's items, to place the cuts, when they look like a sample of the
+   * whole cell: they reach across most of it both ways. An answer cut in an order that follows
+   * position (row by row, say) covers one strip of the cell, and would place the cuts badly.
+   */
+  function spread(positions: number[], cell: BBox): number[] | undefined {
+    let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (let i = 0; i + 1 < positions.length; i += 2) {
+      w = Math.min(w, positions[i]!);
+      e = Math.max(e, positions[i]!);
+      s = Math.min(s, positions[i + 1]!);
+      n = Math.max(n, positions[i + 1]!);
+    }
+    const across = (e - w) / (cell[2] - cell[0]);
+    const along = (n - s) / (cell[3] - cell[1]);
+    return across >= CUT.sampleReach && along >= CUT.sampleReach ? positions : undefined;
   }
 
   function positionsOf(items: T[]): number[] {

@@ -29,18 +29,19 @@ interface Kept { box: BBox; positions: Positions }
 
 export class Coverage {
   private readonly tiles = new Map<string, Promise<Kept>>();
-  /** Set when a tile could not be had (no client token, an error): the walk goes on without them. */
-  private failed = false;
+  /** Set when a tile could not be had (an error): the walk goes on without them. */
+  private broken = false;
 
-  constructor(private readonly source: CoverageSource) {}
+  /** `failed`: told when tiles cannot be had (so that later walks do without them for a while). */
+  constructor(private readonly source: CoverageSource, private readonly failed?: () => void) {}
 
   get usable(): boolean {
-    return !this.failed;
+    return !this.broken;
   }
 
   /** How many tiles meet the cell that were not fetched yet. */
   missing(cell: BBox): number {
-    if (this.failed) return Infinity;
+    if (this.broken) return Infinity;
     if (this.tiles.size === 0) return tileCount(cell, this.source.zoom);
     return tilesCovering(cell, this.source.zoom).filter(({ x, y }) => !this.tiles.has(`${x}/${y}`)).length;
   }
@@ -59,7 +60,7 @@ export class Coverage {
 
   /** The positions in the cell, when every tile over it is at hand. */
   async positions(cell: BBox): Promise<number[] | undefined> {
-    if (this.failed) return undefined;
+    if (this.broken) return undefined;
     const wanted = tilesCovering(cell, this.source.zoom);
     const kept = wanted.map(({ x, y }) => this.tiles.get(`${x}/${y}`));
     if (kept.some((k) => k === undefined)) return undefined;
@@ -81,7 +82,7 @@ export class Coverage {
    * meets it.
    */
   async estimate(cell: BBox): Promise<number | undefined> {
-    if (this.failed || this.tiles.size === 0) return undefined;
+    if (this.broken || this.tiles.size === 0) return undefined;
     const densities: number[] = [];
     for (const { x, y } of tilesCovering(cell, this.source.zoom)) {
       const kept = this.tiles.get(`${x}/${y}`);
@@ -111,7 +112,7 @@ export class Coverage {
   }
 
   private async fetch(wanted: { x: number; y: number }[], walk: Walk): Promise<boolean> {
-    if (this.failed) return false;
+    if (this.broken) return false;
     const pending: Promise<Kept>[] = [];
     for (const { x, y } of wanted) {
       const key = `${x}/${y}`;
@@ -130,8 +131,9 @@ export class Coverage {
     } catch (error) {
       // An aborted walk, or one out of requests, ends; any other failure only ends the use of tiles.
       if (error instanceof AbortError || error instanceof RequestLimitError || walk.signal.aborted) throw error;
-      this.failed = true;
+      this.broken = true;
       this.tiles.clear();
+      this.failed?.();
       return false;
     }
   }

@@ -32,6 +32,9 @@ export interface BaseUrls {
   token: string;
 }
 
+/** After coverage tiles fail, a client does without them this long. */
+const TILES_PAUSE_MS = 10 * 60_000;
+
 export const MAPILLARY_BASE_URLS: BaseUrls = {
   graph: 'https://graph.mapillary.com',
   v3: 'https://a.mapillary.com/v3',
@@ -234,7 +237,8 @@ export class Transport {
             continue;
           }
         }
-        const delayMs = retryDelay({ attempt: attemptNo, error, isTokenRequest: spec.api === 'token', random: Math.random() }, this.retry);
+        const policy = call.attempts === undefined ? this.retry : { ...this.retry, maxAttempts: Math.min(this.retry.maxAttempts, call.attempts) };
+        const delayMs = retryDelay({ attempt: attemptNo, error, isTokenRequest: spec.api === 'token', random: Math.random() }, policy);
         if (delayMs === undefined) throw error;
         const info: RetryInfo = { endpoint, attempt: attemptNo, delayMs, error };
         this.onRetry?.(info);
@@ -245,6 +249,23 @@ export class Transport {
       dispose();
     }
   }
+  /**
+   * Coverage tiles are an aid, not data: they are used only when they describe the data searched
+   * (the tiles host is Mapillary's and so is the graph host, or the tiles host was set too), and
+   * not for a while after they failed.
+   */
+  tilesUsable(): boolean {
+    const consistent = this.baseUrls.tiles !== MAPILLARY_BASE_URLS.tiles || this.baseUrls.graph === MAPILLARY_BASE_URLS.graph;
+    return consistent && this.hasCredentialsFor('tiles') && Date.now() >= this.tilesFailedUntil;
+  }
+
+  /** Tiles failed (not aborted): they are not used by this client for the next `ms`. */
+  tilesFailed(ms = TILES_PAUSE_MS): void {
+    this.tilesFailedUntil = Date.now() + ms;
+  }
+
+  private tilesFailedUntil = 0;
+
   /** Whether requests to `api` can carry what it needs (tiles: a client token; graph: any token). */
   hasCredentialsFor(api: Api): boolean {
     const { clientId, clientToken, clientSecret, userToken } = this.credentials;

@@ -13,4 +13,6 @@ export interface RetryInfo {
 export interface CallOptions {
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
+  /** At most this many attempts for this call (never more than the client's retry policy allows). */
+  attempts?: number;
 }

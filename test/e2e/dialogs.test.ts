@@ -565,7 +565,7 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
 
     await clickTab(page, 'node-config-mapillary-tabs', 'Advanced', '#node-config-input-timeout');
     assert.deepEqual(await input('#node-config-input-timeout'), { value: '30', invalid: false, min: '1', max: '600', placeholder: '30' });
-    assert.deepEqual(await input('#node-config-input-concurrency'), { value: '4', invalid: false, min: '1', max: '32', placeholder: '4' });
+    assert.deepEqual(await input('#node-config-input-concurrency'), { value: '4', invalid: false, min: '1', max: '32', placeholder: '16' });
     assert.deepEqual(await input('#node-config-input-requestsPerMinute'), { value: '6000', invalid: false, min: '0', max: '60000', placeholder: '6000' });
     await expectValidity('#node-config-input-timeout', {
       invalid: ['601', '0', 'abc', '-5', '1e3', '${}', '30 s'], valid: ['', '${MAPILLARY_TIMEOUT}', '600', '1', '2.5'],

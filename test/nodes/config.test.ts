@@ -32,17 +32,19 @@ describe(`mapillary-config in Node-RED ${runtimeVersion}`, function () {
   });
 
   it('shares one client, and so one requests-per-minute ceiling, between the nodes that use it', async () => {
-    const config = sandboxConfig(sandbox, 'v4', { requestsPerMinute: 60 }); // one request at once, then one a second
-    const oneCell = { ...images, bbox: [AREAS.sea[0], AREAS.sea[1], AREAS.sea[0] + 0.05, AREAS.sea[1] + 0.05].join(',') };
-    await helper.load(allNodes, [config.node, oneCell, { ...oneCell, id: 'n2', wires: [['out'], ['done2']] }, ...sinks, { id: 'done2', type: 'helper' }], config.credentials);
+    const config = sandboxConfig(sandbox, 'v4', { requestsPerMinute: 60 }); // ten requests at once, then one a second
+    // Six empty cells each: twelve requests, two more than the burst of the shared ceiling.
+    const sixCells = { ...images, bbox: [AREAS.sea[0], AREAS.sea[1], AREAS.sea[0] + 0.2, AREAS.sea[1] + 0.2].join(',') };
+    await helper.load(allNodes, [config.node, sixCells, { ...sixCells, id: 'n2', wires: [['out'], ['done2']] }, ...sinks, { id: 'done2', type: 'helper' }], config.credentials);
     assert.equal(helper.getNode('cfg').apiVersion, 'v4');
     const both = Promise.all([collect('out', 'done'), collect('out', 'done2')]);
     helper.getNode('n1').receive({});
     helper.getNode('n2').receive({});
     await both;
-    const times = sandbox.requests.map((r) => r.time);
-    assert.equal(times.length, 2, 'one request each');
-    assert.ok(Math.abs(times[1]! - times[0]!) >= 900, `the second node waited for the shared ceiling (${times[1]! - times[0]!} ms)`);
+    const times = sandbox.requests.map((r) => r.time).sort((a, b) => a - b);
+    assert.equal(times.length, 12, 'six requests each');
+    assert.ok(times[9]! - times[0]! < 900, `ten started at once (${times.map((t) => t - times[0]!).join(', ')} ms)`);
+    assert.ok(times[11]! - times[0]! >= 1800, `the last two waited for the shared ceiling (${times.map((t) => t - times[0]!).join(', ')} ms)`);
   });
 
   it('reports bad settings on every message as a coded error instead of crashing', async () => {

@@ -4,9 +4,9 @@ import { RateLimiter } from '../../src/transport/rate-limit';
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('rate limiter', () => {
-  it('lets a second worth of requests start at once, then makes the rest wait their turn, in order', async () => {
+  it('lets a burst of requests start at once, then makes the rest wait their turn, in order', async () => {
     let now = 0;
-    const limiter = new RateLimiter(600, () => now); // 10 per second
+    const limiter = new RateLimiter(600, () => now, 1); // 10 per second, a burst of one second's worth
     const order: number[] = [];
     const all = Array.from({ length: 13 }, (_, i) => limiter.acquire().then(() => order.push(i)));
     await tick();
@@ -21,7 +21,7 @@ describe('rate limiter', () => {
 
   it('drops a waiter whose signal aborts, and rejects all on close', async () => {
     const now = 0;
-    const limiter = new RateLimiter(60, () => now); // 1 per second, clock frozen
+    const limiter = new RateLimiter(60, () => now, 1); // 1 per second, no more at once, clock frozen
     await limiter.acquire();
     const controller = new AbortController();
     const aborted = limiter.acquire(controller.signal);
@@ -30,6 +30,20 @@ describe('rate limiter', () => {
     await assert.rejects(aborted, { code: 'MAPILLARY_ABORTED' });
     limiter.close();
     await assert.rejects(closed, { code: 'MAPILLARY_ABORTED' });
+  });
+
+  it('allows ten seconds worth at once by default, then holds the rate', async () => {
+    let now = 0;
+    const limiter = new RateLimiter(600, () => now); // 10 per second: 100 at once
+    let started = 0;
+    const all = Array.from({ length: 102 }, () => limiter.acquire().then(() => started++));
+    await tick();
+    assert.equal(started, 100);
+    now += 100; // one more token
+    await Promise.race([all[100], new Promise((r) => setTimeout(r, 300))]);
+    assert.equal(started, 101);
+    limiter.close();
+    await Promise.allSettled(all);
   });
 
   it('is unlimited at 0', async () => {
