@@ -31,8 +31,8 @@ export const CITY = {
 const q = (v: number): number => Math.round(v * 1e6) / 1e6;
 const inside = (lon: number, lat: number, [w, s, e, n]: BBox): boolean => lon >= w && lon <= e && lat >= s && lat <= n;
 
-/** The images and sequences of the sweep and the city. */
-export function densityWorlds(): { images: Image[]; sequences: Sequence[] } {
+/** The images and sequences of the sweep (all boxes, or those listed) and the city (unless left out). */
+export function densityWorlds(only: { sweep?: number[]; city?: boolean } = {}): { images: Image[]; sequences: Sequence[] } {
   const rand = mulberry32(48_1400);
   const between = (min: number, max: number): number => min + rand() * (max - min);
   const images: Image[] = [];
@@ -63,12 +63,15 @@ export function densityWorlds(): { images: Image[]; sequences: Sequence[] } {
 
   // The sweep: uniform random positions, in sequences of 50.
   SWEEP.densities.forEach((density, i) => {
+    if (only.sweep && !only.sweep.includes(i)) return;
     const [w, s, e, n] = SWEEP.box(i);
     const count = Math.round(density * ((e - w) / 0.002) * ((n - s) / 0.002));
     for (let made = 0; made < count; made += 50) {
       sequence(Array.from({ length: Math.min(50, count - made) }, () => [between(w, e), between(s, n), between(0, 360)]), creators[0]!);
     }
   });
+
+  if (only.city === false) return { images, sequences };
 
   // The city: drives of 100 images 15 m apart, starting near the centre more often than at the
   // edges (so density falls off with distance), kept inside the city and out of its gaps.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AREAS, world } from '../../sandbox/data';
+import { AREAS, SANDBOX_CREDENTIALS, world } from '../../sandbox/data';
 import { useSandbox } from '../support';
 import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, statusTexts, useNodeRed } from './setup';
 
@@ -147,6 +147,28 @@ describe(`mapillary-images in Node-RED ${runtimeVersion}`, function () {
     assert.deepEqual(sorted(out.flatMap((m) => (m.payload as { id: string }[]).map((i) => i.id))), sorted(inside.map((i) => i.id)));
     assert.ok(done.payload.cellsSkipped > 0 && done.payload.cellsPlanned < 12, JSON.stringify(done.payload));
     assert.ok(out.every((m) => Array.isArray(m.mapillary.bbox)), 'each page names its cell');
+  });
+
+  it('counts dense cells with coverage tiles (client token in the URL), says how many in the summary, and asks none with Tiles off', async () => {
+    await load({ bbox: AREAS.denseCentre.join(','), fields: ['id'] });
+    let run = collect();
+    helper.getNode('n1').receive({});
+    let { out, done } = await run;
+    assert.deepEqual(sorted(out.flatMap((m) => (m.payload as { id: string }[]).map((i) => i.id))), truthIds(AREAS.denseCentre));
+    const tiles = sandbox.requests.filter((r) => r.url.startsWith('/tiles/'));
+    assert.ok(tiles.length > 0 && done.payload.tileRequests === tiles.length, JSON.stringify(done.payload));
+    assert.equal(done.payload.requests, tiles.length + sandbox.requests.filter((r) => r.url.startsWith('/graph/images')).length);
+    assert.ok(tiles.every((r) => new URL(r.url, 'http://x').searchParams.get('access_token') === SANDBOX_CREDENTIALS.clientToken));
+    await helper.unload();
+    sandbox.resetLog();
+
+    await load({ bbox: AREAS.denseCentre.join(','), fields: ['id'], coverageTiles: false });
+    run = collect();
+    helper.getNode('n1').receive({});
+    ({ out, done } = await run);
+    assert.deepEqual(sorted(out.flatMap((m) => (m.payload as { id: string }[]).map((i) => i.id))), truthIds(AREAS.denseCentre));
+    assert.equal(done.payload.tileRequests, 0);
+    assert.equal(sandbox.requests.filter((r) => r.url.startsWith('/tiles/')).length, 0);
   });
 
   it('walks the legacy v3 API when the config says v3', async () => {
