@@ -52,7 +52,7 @@ const out = [];
 for (let r = 0; r < msg.grid; r++) {
   for (let c = 0; c < msg.grid; c++) {
     const cell = [w + (e - w) * c / msg.grid, s + (n - s) * r / msg.grid, w + (e - w) * (c + 1) / msg.grid, s + (n - s) * (r + 1) / msg.grid];
-    out.push({ url: msg.graph + '/images?fields=id&limit=2000&bbox=' + cell.join(','), headers: { Authorization: 'OAuth ' + msg.token }, cells: msg.grid * msg.grid, run: msg.run });
+    out.push({ url: msg.graph + '/images?fields=' + msg.fields + '&limit=2000&bbox=' + cell.join(','), headers: { Authorization: 'OAuth ' + msg.token }, cells: msg.grid * msg.grid, run: msg.run });
   }
 }
 return [out];`;
@@ -66,10 +66,10 @@ context.set('run', run);
 if (run.answers === msg.cells) return { payload: run.ids.size, run: msg.run };
 return null;`;
 
-function flows(server: Server, concurrency: string) {
+function flows(server: Server, concurrency: string, fields: string[]) {
   return [
     { id: 'cfg', type: 'mapillary-config', name: 'bench', apiVersion: 'v4', graphUrl: server.graphUrl, tilesUrl: server.tilesUrl, timeout: '', concurrency, requestsPerMinute: '' },
-    { id: 'images', type: 'mapillary-images', mapillary: 'cfg', bbox: FLOW_BOX.join(','), bboxType: 'str', fields: ['id'], output: 'page', format: 'json', maxItems: 0, wires: [['count'], ['done']] },
+    { id: 'images', type: 'mapillary-images', mapillary: 'cfg', bbox: FLOW_BOX.join(','), bboxType: 'str', fields, output: 'page', format: 'json', maxItems: 0, wires: [['count'], ['done']] },
     { id: 'count', type: 'helper' },
     { id: 'done', type: 'helper' },
     { id: 'grid', type: 'function', func: GRID_CODE, outputs: 1, wires: [['get']] },
@@ -97,7 +97,7 @@ async function nodeRun(): Promise<{ seconds: number; items: number }> {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, items };
 }
 
-async function flowRun(server: Server): Promise<{ seconds: number; items: number }> {
+async function flowRun(server: Server, fields: string[]): Promise<{ seconds: number; items: number }> {
   const started = process.hrtime.bigint();
   const id = ++run;
   const msg: { payload: number } = await new Promise((resolve) => {
@@ -108,47 +108,66 @@ async function flowRun(server: Server): Promise<{ seconds: number; items: number
       resolve(m);
     };
     gathered.on('input', listener);
-    helper.getNode('grid').receive({ box: FLOW_BOX, grid: GRID, graph: server.graphUrl, token: SANDBOX_CREDENTIALS.clientToken, run: id });
+    helper.getNode('grid').receive({ box: FLOW_BOX, grid: GRID, graph: server.graphUrl, token: SANDBOX_CREDENTIALS.clientToken, run: id, fields: fields.join(',') });
   });
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, items: msg.payload };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-export async function compareFlows(latencyMs: number, rounds = 5, concurrency = ''): Promise<{ node: number; flow: number; items: number; flowItems: number }> {
+export interface FlowComparison { latencyMs: number; fields: string[]; flow: number; node: number; nodeAt4: number; items: number; flowItems: number }
+
+/**
+ * The hand-built flow, the images node with default settings and the node at concurrency 4 (the
+ * old default), alternately, `rounds` times each; medians in seconds.
+ */
+export async function compareFlows(latencyMs: number, fields: string[], rounds = 7): Promise<FlowComparison> {
   const server = await sandboxProcess(latencyMs);
   await helper.startServer();
   try {
-    await helper.load([configNode, imagesNode, functionNode, httpRequestNode], flows(server, concurrency), {
-      cfg: { clientToken: SANDBOX_CREDENTIALS.clientToken },
-    });
-    await nodeRun(); // warm-up: JIT, sockets
-    await flowRun(server);
-    const nodeTimes: number[] = [];
-    const flowTimes: number[] = [];
+    const times = { flow: [] as number[], node: [] as number[], nodeAt4: [] as number[] };
     let items = 0;
     let flowItems = 0;
-    for (let i = 0; i < rounds; i++) {
-      const a = await nodeRun();
-      const b = await flowRun(server);
-      nodeTimes.push(a.seconds);
-      flowTimes.push(b.seconds);
-      items = a.items;
-      flowItems = b.items;
+    for (const [key, concurrency] of [['node', ''], ['nodeAt4', '4']] as const) {
+      await helper.load([configNode, imagesNode, functionNode, httpRequestNode], flows(server, concurrency, fields), {
+        cfg: { clientToken: SANDBOX_CREDENTIALS.clientToken },
+      });
+      await nodeRun(); // warm-up: JIT, sockets
+      await flowRun(server, fields);
+      for (let i = 0; i < rounds; i++) {
+        const a = await nodeRun();
+        times[key].push(a.seconds);
+        items = a.items;
+        if (key === 'node') {
+          const b = await flowRun(server, fields);
+          times.flow.push(b.seconds);
+          flowItems = b.items;
+        }
+      }
+      await helper.unload();
     }
-    return { node: median(nodeTimes), flow: median(flowTimes), items, flowItems };
+    return { latencyMs, fields, flow: median(times.flow), node: median(times.node), nodeAt4: median(times.nodeAt4), items, flowItems };
   } finally {
-    await helper.unload();
     await helper.stopServer();
     await server.stop();
   }
 }
 
+export function flowRow(r: FlowComparison): string {
+  return `| ${r.latencyMs} ms | ${r.fields.join(', ')} | ${(r.flow * 1000).toFixed(0)} ms | ${(r.node * 1000).toFixed(0)} ms (${(r.node / r.flow).toFixed(2)}×) | ${(r.nodeAt4 * 1000).toFixed(0)} ms (${(r.nodeAt4 / r.flow).toFixed(2)}×) |`;
+}
+
+export const FLOW_HEADER = '| latency | fields | hand-built flow | images node, defaults | images node, concurrency 4 |\n|---|---|---|---|---|';
+
 if (process.argv[1]?.endsWith('flow.ts')) {
   void (async () => {
-    for (const latency of [0, 50]) {
-      const r = await compareFlows(latency, Number(process.env.BENCH_ROUNDS ?? 5), process.env.BENCH_CONCURRENCY ?? '');
-      console.log(`latency ${latency} ms: node ${r.node.toFixed(3)} s (${r.items} items), hand-built flow ${r.flow.toFixed(3)} s (${r.flowItems} ids): node/flow ${(r.node / r.flow).toFixed(2)}`);
+    console.log(FLOW_HEADER);
+    for (const fields of [['id'], ['id', 'geometry']]) {
+      for (const latency of [0, 50]) {
+        const r = await compareFlows(latency, fields);
+        if (r.items !== r.flowItems) throw new Error(`the node sent ${r.items} items, the flow gathered ${r.flowItems} ids`);
+        console.log(flowRow(r));
+      }
     }
   })();
 }

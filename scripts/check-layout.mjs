@@ -18,7 +18,7 @@ const ALLOWED = {
   nodes: ['src'],
   sandbox: [],
   scripts: ['sandbox'],
-  bench: ['src', 'nodes', 'sandbox'],
+  bench: ['src', 'nodes', 'sandbox', 'scripts'],
   test: ['src', 'nodes', 'sandbox', 'scripts'],
 };
 const problems = [];

@@ -39,7 +39,7 @@ export const SETTING_RANGES = {
   /** Seconds per request. */
   timeout: { min: 1, max: 600, default: 30 },
   /** Area cells fetched at once. */
-  concurrency: { min: 1, max: 32, default: 16 },
+  concurrency: { min: 1, max: 64, default: 32 },
   /** Requests per minute shared by the nodes of one config; 0 = no ceiling. */
   requestsPerMinute: { min: 0, max: 60_000, default: 6000 },
   /** Items per harvest; 0 = no cap. */

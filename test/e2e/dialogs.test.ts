@@ -565,12 +565,12 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
 
     await clickTab(page, 'node-config-mapillary-tabs', 'Advanced', '#node-config-input-timeout');
     assert.deepEqual(await input('#node-config-input-timeout'), { value: '30', invalid: false, min: '1', max: '600', placeholder: '30' });
-    assert.deepEqual(await input('#node-config-input-concurrency'), { value: '4', invalid: false, min: '1', max: '32', placeholder: '16' });
+    assert.deepEqual(await input('#node-config-input-concurrency'), { value: '4', invalid: false, min: '1', max: '64', placeholder: '32' });
     assert.deepEqual(await input('#node-config-input-requestsPerMinute'), { value: '6000', invalid: false, min: '0', max: '60000', placeholder: '6000' });
     await expectValidity('#node-config-input-timeout', {
       invalid: ['601', '0', 'abc', '-5', '1e3', '${}', '30 s'], valid: ['', '${MAPILLARY_TIMEOUT}', '600', '1', '2.5'],
     }, 'Must be a number from 1 to 600, or ${ENV_VAR}');
-    await expectValidity('#node-config-input-concurrency', { invalid: ['33', '0'], valid: ['32', '${CONCURRENCY}'] }, 'Must be a number from 1 to 32, or ${ENV_VAR}');
+    await expectValidity('#node-config-input-concurrency', { invalid: ['65', '0'], valid: ['64', '${CONCURRENCY}'] }, 'Must be a number from 1 to 64, or ${ENV_VAR}');
     await expectValidity('#node-config-input-requestsPerMinute', { invalid: ['60001', '-1'], valid: ['0', '60000'] }, 'Must be a number from 0 to 60,000, or ${ENV_VAR}');
     await page.locator('#node-config-input-timeout').fill('${MAPILLARY_TIMEOUT}');
     assert.deepEqual(await untranslated(), [], 'untranslated keys in the config dialog');

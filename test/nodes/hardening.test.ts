@@ -87,7 +87,7 @@ describe(`node hardening in Node-RED ${runtimeVersion}: statuses, ranges, unexpe
 
   for (const [name, extra, pattern] of [
     ['a timeout that overflows Node\'s timer', { timeout: 2_147_484 }, /timeout \(seconds\) must be a number from 1 to 600/],
-    ['a concurrency of 100,000', { concurrency: 100_000 }, /concurrency must be a number from 1 to 32/],
+    ['a concurrency of 100,000', { concurrency: 100_000 }, /concurrency must be a number from 1 to 64/],
     ['a negative rate', { requestsPerMinute: -1 }, /requests per minute must be a number from 0 to 60,000/],
     ['a timeout of "abc"', { timeout: 'abc' }, /timeout/],
   ] as const) {
