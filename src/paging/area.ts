@@ -151,8 +151,8 @@ class CellQueue {
 /**
  * Pages of a v4 area search (images, map features). Such searches return at most `limit`
  * items and no cursor, so the area is cut into cells under the area limit; a cell that comes
- * back full, or is refused as too heavy (code 1), is split in four and asked again, down to
- * `minCellSide`. Past that it is reported with a warning, never dropped silently. An item on
+ * back full, or is refused as too heavy (code 1), is cut into parts (as many as what is known
+ * says it needs: see cutJob) and they are asked for, down to `minCellSide`. Past that it is reported with a warning, never dropped silently. An item on
  * an edge shared by two cells is kept only by the cell that owns its point, so no memory of
  * emitted ids is needed. Cells are fetched `concurrency` at a time; one page per cell.
  */
@@ -292,14 +292,18 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
     const running = new Map<number, Promise<Settled>>();
     let nextKey = 0;
+    /** Keeps `concurrency` cells in flight (also while the consumer handles a page). */
+    const refill = async (): Promise<void> => {
+      while (!walk.full && running.size < search.concurrency) {
+        const job = await queue.next();
+        if (!job) break;
+        const key = nextKey++;
+        running.set(key, fetchCell(walk, job).then((outcome) => ({ key, job, outcome }), (error) => ({ key, job, error })));
+      }
+    };
     try {
       for (;;) {
-        while (!walk.full && running.size < search.concurrency) {
-          const job = await queue.next();
-          if (!job) break;
-          const key = nextKey++;
-          running.set(key, fetchCell(walk, job).then((outcome) => ({ key, job, outcome }), (error) => ({ key, job, error })));
-        }
+        await refill();
         if (running.size === 0) return;
         const settled = await Promise.race(running.values());
         running.delete(settled.key);
@@ -312,7 +316,10 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
           continue;
         }
         for (const w of outcome.warnings) walk.warn(w);
-        yield walk.page(owned(settled.job, outcome.items), outcome.warnings, settled.job.cell);
+        const page = walk.page(owned(settled.job, outcome.items), outcome.warnings, settled.job.cell);
+        // The next cells go out before this page is handed over, not after it is handled.
+        await refill();
+        yield page;
         if (walk.full) return;
       }
     } finally {

@@ -4,7 +4,13 @@ import { AbortError, NetworkError, TimeoutError } from '../errors';
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  /** Text when it was read as text (JSON answers: decoded once, no copy in between), else bytes. */
+  body: Buffer | string;
+}
+
+/** The body as text. */
+export function bodyText(raw: RawResponse): string {
+  return typeof raw.body === 'string' ? raw.body : raw.body.toString('utf8');
 }
 
 export interface AttemptOptions {
@@ -15,6 +21,8 @@ export interface AttemptOptions {
   body?: string;
   /** "GET /images", for messages. */
   endpoint: string;
+  /** Read the body as text (default) or as bytes. */
+  read?: 'text' | 'bytes';
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -43,7 +51,7 @@ export async function attempt(options: AttemptOptions): Promise<RawResponse> {
       body: options.body,
       signal: controller.signal,
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const body = options.read === 'bytes' ? Buffer.from(await response.body.arrayBuffer()) : await response.body.text();
     return { status: response.statusCode, headers: response.headers, body };
   } catch (error) {
     if (signal?.aborted) throw new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });

@@ -2,7 +2,7 @@ import { Agent, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import { SETTING_RANGES } from '../limits';
 import { AbortError, AuthError, InvalidInputError, isMapillaryError, MalformedResponseError, type MapillaryError, NetworkError } from '../errors';
 import { errorFromResponse } from './classify';
-import { attempt, type RawResponse } from './http';
+import { attempt, bodyText, type RawResponse } from './http';
 import { RateLimiter } from './rate-limit';
 import { DEFAULT_RETRY, retryDelay, type RetryOptions } from './retry';
 import { linkSignals, sharedController } from './signals';
@@ -176,9 +176,9 @@ export class Transport {
     return this.execute(spec, call, (raw, endpoint) => {
       let data: unknown;
       try {
-        data = JSON.parse(raw.body.toString('utf8'));
+        data = JSON.parse(bodyText(raw));
       } catch {
-        throw new MalformedResponseError(`Mapillary ${endpoint}: the answer is not valid JSON (${raw.body.length} bytes)`, {
+        throw new MalformedResponseError(`Mapillary ${endpoint}: the answer is not valid JSON (${Buffer.byteLength(raw.body)} bytes)`, {
           endpoint, status: raw.status, transient: true,
         });
       }
@@ -188,7 +188,7 @@ export class Transport {
 
   /** A request whose answer is bytes (vector tiles). */
   bytes(spec: RequestSpec, call: CallOptions = {}): Promise<Uint8Array> {
-    return this.execute(spec, call, (raw) => new Uint8Array(raw.body));
+    return this.execute(spec, call, (raw) => new Uint8Array(typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body), 'bytes');
   }
 
   /** Cancels every call in flight and releases the sockets. Safe to call twice. */
@@ -208,7 +208,7 @@ export class Transport {
     return `${spec.method ?? 'GET'} ${path}`;
   }
 
-  private async execute<T>(spec: RequestSpec, call: CallOptions, parse: (raw: RawResponse, endpoint: string) => T): Promise<T> {
+  private async execute<T>(spec: RequestSpec, call: CallOptions, parse: (raw: RawResponse, endpoint: string) => T, read: 'text' | 'bytes' = 'text'): Promise<T> {
     const endpoint = this.endpointName(spec);
     const { signal, dispose } = linkSignals(call.signal, this.closing.signal);
     const refresh = spec.api !== 'token' && this.canRefresh ? this.userTokenRefresh : undefined;
@@ -221,10 +221,10 @@ export class Transport {
         try {
           await this.limiter.acquire(signal);
           const raw = await attempt({
-            dispatcher: this.dispatcher, method: spec.method ?? 'GET', url, headers, body, endpoint, timeoutMs: this.timeoutMs, signal,
+            dispatcher: this.dispatcher, method: spec.method ?? 'GET', url, headers, body, endpoint, timeoutMs: this.timeoutMs, signal, read,
           });
           if (raw.status >= 200 && raw.status < 300) return parse(raw, endpoint);
-          error = errorFromResponse(endpoint, raw.status, raw.headers, raw.body.toString('utf8'), this.secrets());
+          error = errorFromResponse(endpoint, raw.status, raw.headers, bodyText(raw), this.secrets());
         } catch (caught) {
           error = asMapillaryError(caught, endpoint);
         }
