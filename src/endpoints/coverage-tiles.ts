@@ -8,7 +8,10 @@ import type { Transport } from '../transport/transport';
 import type { CoverageSource } from '../paging/coverage';
 import type { Walk } from '../paging/walk';
 import { tilePoint } from '../geo/tiles';
-import { MalformedResponseError } from '../errors';
+import { AbortError, MalformedResponseError } from '../errors';
+
+/** Decoding a tile gives the event loop a turn this often, at least. */
+const YIELD_EVERY_MS = 20;
 
 export const COVERAGE_TILESET = 'mly1_public/2';
 export const COVERAGE_ZOOM = 14;
@@ -55,7 +58,7 @@ export function imageCoverage(transport: Transport, filters: ImageFilters): Cove
   if (!keep) return undefined;
   return {
     zoom: COVERAGE_ZOOM,
-    async tile(x: number, y: number, walk: Walk): Promise<number[]> {
+    async tile(x: number, y: number, walk: Walk): Promise<Float64Array> {
       const spec = { api: 'tiles' as const, url: transport.url('tiles', `/maps/vtp/${COVERAGE_TILESET}/${COVERAGE_ZOOM}/${x}/${y}`) };
       const endpoint = transport.endpointName(spec);
       walk.countRequest(endpoint);
@@ -69,15 +72,22 @@ export function imageCoverage(transport: Transport, filters: ImageFilters): Cove
         throw new MalformedResponseError(`Mapillary ${endpoint}: not a vector tile`, { endpoint, cause });
       }
       const positions: number[] = [];
-      if (!layer) return positions;
+      if (!layer) return Float64Array.from(positions);
+      let since = Date.now();
       for (let i = 0; i < layer.length; i++) {
+        // A dense tile holds tens of thousands of images: the event loop gets a turn meanwhile.
+        if (Date.now() - since >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (walk.signal.aborted) throw new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });
+          since = Date.now();
+        }
         const feature = layer.feature(i);
         if (!keep(feature.properties as Properties)) continue;
         for (const ring of feature.loadGeometry()) {
           for (const point of ring) positions.push(...tilePoint(x, y, COVERAGE_ZOOM, point.x, point.y, layer.extent));
         }
       }
-      return positions;
+      return Float64Array.from(positions);
     },
   };
 }

@@ -80,8 +80,8 @@ const CUT = {
 };
 
 /**
- * Cells of the areas, depth first: the four children of a split cell are asked for before the
- * next cell of the grid, so the work list stays small whatever the size of the area.
+ * Cells of the areas, depth first: the parts of a cut cell are asked for before the next cell of
+ * the grid, so the work list stays small whatever the size of the area.
  */
 class CellQueue {
   private readonly stack: Job[] = [];
@@ -125,16 +125,13 @@ class CellQueue {
   }
 
   /** The parts of a cut cell that meet the shape, asked for next; the others are skipped. */
-  split(parts: Job[]): number {
-    let kept = 0;
+  split(parts: Job[]): void {
     for (const part of [...parts].reverse()) {
       const placed = part.inside ? part : this.placed(part.cell, part.area);
       if (!placed) continue;
       if (part.expected !== undefined) placed.expected = part.expected;
       this.stack.push(placed);
-      kept++;
     }
-    return kept;
   }
 
   private placed(cell: BBox, area: BBox): Job | undefined {
@@ -152,7 +149,8 @@ class CellQueue {
  * Pages of a v4 area search (images, map features). Such searches return at most `limit`
  * items and no cursor, so the area is cut into cells under the area limit; a cell that comes
  * back full, or is refused as too heavy (code 1), is cut into parts (as many as what is known
- * says it needs: see cutJob) and they are asked for, down to `minCellSide`. Past that it is reported with a warning, never dropped silently. An item on
+ * says it needs: see cutJob) and they are asked for, down to `minCellSide`. Past that it is
+ * reported with a warning, never dropped silently. An item on
  * an edge shared by two cells is kept only by the cell that owns its point, so no memory of
  * emitted ids is needed. Cells are fetched `concurrency` at a time; one page per cell.
  */

@@ -22,8 +22,11 @@ const SQUARES = 4;
 /** Squares whose densities spread more than this (standard deviation / mean) make no estimate: too uneven. */
 const MAX_SPREAD = 0.5;
 
-/** Tiles kept per walk, at most (a dense tile's positions take about 100 KB). */
-const KEPT_TILES = 256;
+/**
+ * Tiles kept per walk, at most: 16 bytes per image (a tile of 10,000 images takes 160 KB; the
+ * densest, 10 MB tiles, a few MB).
+ */
+const KEPT_TILES = 32;
 
 interface Kept { box: BBox; positions: Positions }
 
