@@ -29,9 +29,11 @@ const MAX_SPREAD = 0.5;
 const KEPT_TILES = 32;
 
 interface Kept { box: BBox; positions: Positions }
+/** A tile asked for: it settles with the tile, or with why it could not be had (never rejects). */
+type Slot = Promise<{ kept: Kept; error?: undefined } | { kept?: undefined; error: unknown }>;
 
 export class Coverage {
-  private readonly tiles = new Map<string, Promise<Kept>>();
+  private readonly tiles = new Map<string, Slot>();
   /** Set when a tile could not be had (an error): the walk goes on without them. */
   private broken = false;
 
@@ -65,11 +67,13 @@ export class Coverage {
   async positions(cell: BBox): Promise<number[] | undefined> {
     if (this.broken) return undefined;
     const wanted = tilesCovering(cell, this.source.zoom);
-    const kept = wanted.map(({ x, y }) => this.tiles.get(`${x}/${y}`));
-    if (kept.some((k) => k === undefined)) return undefined;
+    const slots = wanted.map(({ x, y }) => this.tiles.get(`${x}/${y}`));
+    if (slots.some((k) => k === undefined)) return undefined;
+    const settled = await Promise.all(slots as Slot[]);
+    if (settled.some((tile) => !tile.kept)) return undefined;
     const out: number[] = [];
-    for (const tile of await Promise.all(kept as Promise<Kept>[])) {
-      const p = tile.positions;
+    for (const { kept: tile } of settled) {
+      const p = tile!.positions;
       for (let i = 0; i + 1 < p.length; i += 2) {
         if (p[i]! >= cell[0] && p[i]! <= cell[2] && p[i + 1]! >= cell[1] && p[i + 1]! <= cell[3]) out.push(p[i]!, p[i + 1]!);
       }
@@ -88,9 +92,9 @@ export class Coverage {
     if (this.broken || this.tiles.size === 0) return undefined;
     const densities: number[] = [];
     for (const { x, y } of tilesCovering(cell, this.source.zoom)) {
-      const kept = this.tiles.get(`${x}/${y}`);
-      if (!kept) continue;
-      const tile = await kept;
+      const slot = this.tiles.get(`${x}/${y}`);
+      const tile = slot && (await slot).kept;
+      if (!tile) continue;
       const [w, s, e, n] = [Math.max(cell[0], tile.box[0]), Math.max(cell[1], tile.box[1]), Math.min(cell[2], tile.box[2]), Math.min(cell[3], tile.box[3])];
       if (e <= w || n <= s) continue;
       const counts = new Array<number>(SQUARES * SQUARES).fill(0);
@@ -116,28 +120,32 @@ export class Coverage {
 
   private async fetch(wanted: { x: number; y: number }[], walk: Walk): Promise<boolean> {
     if (this.broken) return false;
-    const pending: Promise<Kept>[] = [];
+    const pending: Slot[] = [];
     for (const { x, y } of wanted) {
       const key = `${x}/${y}`;
-      let kept = this.tiles.get(key);
-      if (!kept) {
+      let slot = this.tiles.get(key);
+      if (!slot) {
         walk.stats.tileRequests = (walk.stats.tileRequests ?? 0) + 1;
-        kept = this.source.tile(x, y, walk).then((positions) => ({ box: tileBox(x, y, this.source.zoom), positions }));
-        this.tiles.set(key, kept);
+        slot = this.source.tile(x, y, walk).then(
+          (positions) => ({ kept: { box: tileBox(x, y, this.source.zoom), positions } }),
+          (error: unknown) => ({ error }),
+        );
+        this.tiles.set(key, slot);
         if (this.tiles.size > KEPT_TILES) this.tiles.delete(this.tiles.keys().next().value!);
       }
-      pending.push(kept);
+      pending.push(slot);
     }
-    try {
-      await Promise.all(pending);
-      return true;
-    } catch (error) {
+    for (const { error } of await Promise.all(pending)) {
+      if (error === undefined) continue;
       // An aborted walk, or one out of requests, ends; any other failure only ends the use of tiles.
       if (error instanceof AbortError || error instanceof RequestLimitError || walk.signal.aborted) throw error;
-      this.broken = true;
-      this.tiles.clear();
-      this.failed?.();
+      if (!this.broken) {
+        this.broken = true;
+        this.tiles.clear();
+        this.failed?.();
+      }
       return false;
     }
+    return true;
   }
 }

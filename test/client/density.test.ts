@@ -89,6 +89,13 @@ describe('cells sized by density over HTTP (coverage tiles, density worlds)', fu
     assert.equal(tiles().length, 0, 'the next harvest of this client asks no tile');
   });
 
+  it('stays exact when slow tiles fail while several cells wait for them', async () => {
+    sandbox.inject({ kind: '5xx', path: /^\/tiles\//, times: Infinity, delayMs: 150 });
+    const city = await harvest(CITY.area);
+    assertExact(city.ids, CITY.area);
+    assert.equal(city.stats.ended, 'complete');
+  });
+
   it('asks no tile where tiles cannot count the search: filtered by creator, or map features', async () => {
     const creator = world().imagesIn(dense)[0]!.creator.username;
     const byCreator = await harvest(dense, { creatorUsername: creator });
