@@ -85,17 +85,17 @@ async function main(): Promise<void> {
     row('large', large);
     const growth = (r: Result) => Math.max(0.5, r.peakHeapMb - r.baseHeapMb);
     console.log(`ratios large/small: items ${(large.items / small.items).toFixed(2)}, time ${(large.seconds / small.seconds).toFixed(2)}, heap growth ${(growth(large) / growth(small)).toFixed(2)} (floor 0.5 MB)`);
-    // The client against a raw undici loop over the same URLs, alternating, median of 5 each.
+    // The client against a raw undici loop over the same URLs, alternating, median of 9 each.
     served.length = 0;
     await harvest(lattice.url, 0.06);
     const paths = [...served];
     const clientTimes: number[] = [];
     const rawTimes: number[] = [];
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 9; round++) {
       clientTimes.push((await harvest(lattice.url, 0.06)).seconds);
       rawTimes.push(await rawLoop(lattice.url, paths, 4));
     }
-    console.log(`client vs raw undici loop over the same ${paths.length} URLs (concurrency 4, median of 5): client ${median(clientTimes).toFixed(2)} s, raw ${median(rawTimes).toFixed(2)} s, client throughput ${(median(rawTimes) / median(clientTimes)).toFixed(2)}x the raw loop's`);
+    console.log(`client vs raw undici loop over the same ${paths.length} URLs (concurrency 4, median of 9): client ${median(clientTimes).toFixed(2)} s, raw ${median(rawTimes).toFixed(2)} s, client throughput ${(median(rawTimes) / median(clientTimes)).toFixed(2)}x the raw loop's`);
     // Back-to-back small harvests on one client (one request each), with the default rate
     // ceiling and with none: the ceiling's burst should not slow a short series down.
     const backToBack = async (requestsPerMinute: number | undefined): Promise<number> => {
