@@ -9,16 +9,12 @@ import type { CoverageSource } from '../paging/coverage';
 import type { Walk } from '../paging/walk';
 import { tilePoint } from '../geo/tiles';
 import { AbortError, MalformedResponseError } from '../errors';
-
-/** Decoding a tile gives the event loop a turn this often, at least. */
-const YIELD_EVERY_MS = 20;
+import { vectorTileLibraries } from '../geo/vector-tile';
+import { eventLoopTurns } from '../transport/sleep';
 
 export const COVERAGE_TILESET = 'mly1_public/2';
 export const COVERAGE_ZOOM = 14;
 
-// Both libraries are ESM-only; TypeScript keeps this import() as is in the CommonJS output.
-const loadLibraries = () => Promise.all([import('@mapbox/vector-tile'), import('pbf')]);
-let libraries: ReturnType<typeof loadLibraries> | undefined;
 
 export interface ImageFilters {
   start_captured_at?: string;
@@ -64,7 +60,7 @@ export function imageCoverage(transport: Transport, filters: ImageFilters): Cove
       walk.countRequest(endpoint);
       // One retry at most: tiles only save requests, and a walk does without them when they fail.
       const bytes = await transport.bytes(spec, { signal: walk.signal, onRetry: (info) => walk.retried(info), attempts: 2 });
-      const [{ VectorTile }, { PbfReader }] = await (libraries ??= loadLibraries());
+      const [{ VectorTile }, { PbfReader }] = await vectorTileLibraries();
       let layer;
       try {
         layer = new VectorTile(new PbfReader(bytes)).layers.image;
@@ -73,13 +69,13 @@ export function imageCoverage(transport: Transport, filters: ImageFilters): Cove
       }
       const positions: number[] = [];
       if (!layer) return Float64Array.from(positions);
-      let since = Date.now();
+      // A dense tile holds tens of thousands of images: the event loop gets turns meanwhile.
+      const turns = eventLoopTurns();
       for (let i = 0; i < layer.length; i++) {
-        // A dense tile holds tens of thousands of images: the event loop gets a turn meanwhile.
-        if (Date.now() - since >= YIELD_EVERY_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
+        const turn = turns.turn();
+        if (turn) {
+          await turn;
           if (walk.signal.aborted) throw new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });
-          since = Date.now();
         }
         const feature = layer.feature(i);
         if (!keep(feature.properties as Properties)) continue;

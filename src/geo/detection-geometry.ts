@@ -4,6 +4,7 @@
  */
 import { MalformedResponseError } from '../errors';
 import { describeValue } from '../parse/values';
+import { vectorTileLibraries } from './vector-tile';
 
 export interface DecodedDetectionGeometry {
   type: 'Polygon' | 'MultiPolygon';
@@ -19,9 +20,6 @@ const LAYER = 'mpy-or';
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const POLYGON = 3;
 
-// Both libraries are ESM-only; TypeScript keeps this import() as is in the CommonJS output.
-const loadLibraries = () => Promise.all([import('@mapbox/vector-tile'), import('pbf')]);
-let libraries: ReturnType<typeof loadLibraries> | undefined;
 
 function malformed(problem: string, cause?: unknown): MalformedResponseError {
   return new MalformedResponseError(`Detection geometry ${problem}`, cause === undefined ? undefined : { cause });
@@ -41,7 +39,7 @@ export async function decodeDetectionGeometry(
   size?: { width?: number; height?: number },
 ): Promise<DecodedDetectionGeometry> {
   const bytes = toBytes(base64);
-  const [{ VectorTile, classifyRings }, { PbfReader }] = await (libraries ??= loadLibraries());
+  const [{ VectorTile, classifyRings }, { PbfReader }] = await vectorTileLibraries();
 
   let layers: InstanceType<typeof VectorTile>['layers'];
   try {

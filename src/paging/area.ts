@@ -3,6 +3,7 @@ import { type BBox, formatBBox } from '../geo/bbox';
 import { cellSide, gridCells, ownsPoint } from '../geo/cells';
 import type { Placement, Shape } from '../geo/shape';
 import { isQueryTimeout } from '../transport/classify';
+import { eventLoopTurns } from '../transport/sleep';
 import { isMapillaryError } from '../errors';
 import type { Coverage } from './coverage';
 import { cutCell, type Part } from './cut';
@@ -38,8 +39,6 @@ export interface AreaSearch<T> {
   coverage?: Coverage;
 }
 
-/** Placing cells against a shape gives the event loop a turn this often, at least. */
-const YIELD_EVERY_MS = 20;
 
 /** Below this many items per request a dense cell is given up and reported. */
 const MIN_LIMIT = 100;
@@ -103,7 +102,7 @@ class CellQueue {
   async next(): Promise<Job | undefined> {
     const job = this.stack.pop();
     if (job) return job;
-    let since = Date.now();
+    const turns = eventLoopTurns();
     while (this.grids.length > 0) {
       const grid = this.grids[0]!;
       const cell = grid.cells.next();
@@ -116,10 +115,7 @@ class CellQueue {
       if (planned === 'outside') continue;
       const placed = planned ? { cell: cell.value, area: grid.area, inside: planned === 'inside' } : this.placed(cell.value, grid.area);
       if (placed) return placed;
-      if (Date.now() - since >= YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        since = Date.now();
-      }
+      await turns.turn();
     }
     return undefined;
   }
@@ -241,12 +237,12 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     parts ??= refused ? CUT.refusedParts : place && job.expected === undefined ? CUT.sampledParts : CUT.fullParts;
     parts = Math.max(2, parts);
     const cutParts: Part[] = cutCell(cell, parts, search.minCellSide, place);
-    const total = place ? place.length / 2 : 0;
-    return cutParts.map((part) => ({
-      cell: part.box, area: job.area, inside: job.inside,
-      // A part's expected items: its share of what the positions tell, else of the estimate.
-      expected: positions ? part.known : total > 0 && estimate === undefined ? (part.known / total) * atLeast : (estimate ?? atLeast) / cutParts.length,
-    }));
+    // A part's expected items: counted by the tiles; else its share of the estimate (or of what
+    // the answer proved), by the answer's items it holds when they placed the cut, or evenly.
+    const whole = estimate ?? atLeast;
+    const sampled = !positions && estimate === undefined && place ? place.length / 2 : 0;
+    const expected = (part: Part): number => (positions ? part.known : sampled > 0 ? (part.known / sampled) * whole : whole / cutParts.length);
+    return cutParts.map((part) => ({ cell: part.box, area: job.area, inside: job.inside, expected: expected(part) }));
   }
 
   /**

@@ -15,3 +15,20 @@ export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * For long synchronous work: `turn()` gives the event loop a turn when `everyMs` have passed
+ * since the last one, so no loop holds Node-RED for longer than that.
+ */
+export function eventLoopTurns(everyMs = 20): { turn(): Promise<void> | undefined } {
+  let since = Date.now();
+  return {
+    turn() {
+      if (Date.now() - since < everyMs) return undefined;
+      return new Promise<void>((resolve) => setImmediate(() => {
+        since = Date.now();
+        resolve();
+      }));
+    },
+  };
+}
