@@ -14,6 +14,7 @@ export { INPUT_LIMITS, SETTING_RANGES } from './limits';
 export type { Range } from './limits';
 export { PageStream } from './paging/walk';
 export type { HarvestWarning, Page, WalkOptions, WalkStats } from './paging/walk';
+export type { Checkpoint, CheckpointCell } from './paging/checkpoint';
 export { parseLinkHeader } from './paging/follow-link';
 export { expiryTime, needsRefresh } from './auth/oauth';
 export type { AuthorizeParams, TokenSet } from './auth/oauth';

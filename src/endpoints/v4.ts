@@ -3,6 +3,7 @@ import { formatBBox } from '../geo/bbox';
 import type { Placement } from '../geo/shape';
 import { parseSearchArea, type SearchArea } from '../parse/area';
 import { areaPages } from '../paging/area';
+import { searchDigest } from '../paging/checkpoint';
 import { followNext } from '../paging/follow-next';
 import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { gridCells } from '../geo/cells';
@@ -116,9 +117,11 @@ function pointOf(item: GraphItem): readonly number[] | undefined {
 /** The walks of several queries one after the other, in one walk (caps and statistics shared). */
 function chained(sources: ((walk: Walk) => AsyncGenerator<Page<GraphItem>, void, undefined>)[]) {
   return async function* pages(walk: Walk): AsyncGenerator<Page<GraphItem>, void, undefined> {
-    for (const source of sources) {
+    // A resumed walk starts at the query it was in (the earlier ones are done).
+    for (let i = walk.query; i < sources.length; i++) {
       if (walk.full) return;
-      yield* source(walk);
+      walk.query = i;
+      yield* sources[i]!(walk);
     }
   };
 }
@@ -180,6 +183,11 @@ function search(
   const tiles = area.coverageTiles !== false && transport.tilesUsable();
   const walk = new Walk(options, transport.closeSignal);
   walk.stats.cells = { done: 0, total: plan.planned, skipped: plan.skipped };
+  // What a checkpoint belongs to: everything that decides the cells and their items.
+  walk.resumable = {
+    areas: searchArea.boxes.length,
+    search: searchDigest([path, queries, searchArea.boxes, searchArea.shape?.key() ?? null, request, limit, minCellSide, AREA_LIMITS.maxCellArea]),
+  };
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
     areas: searchArea.boxes,
     shape: searchArea.shape,

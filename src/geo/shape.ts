@@ -37,6 +37,11 @@ export class Shape {
   /** Positions in all rings: what one cell or point test costs. */
   readonly vertices: number;
 
+  /** Its polygons as text: equal for equal shapes (a search's digest holds it). */
+  key(): string {
+    return JSON.stringify(this.parts.map((p) => p.polygon.coordinates));
+  }
+
   /**
    * The boxes to cut into cells: the polygons' boxes, merged where they meet in longitude, so
    * the boxes never overlap or touch (an item is then in at most one of them). A shape made of

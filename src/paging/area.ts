@@ -5,6 +5,7 @@ import type { Placement, Shape } from '../geo/shape';
 import { isQueryTimeout } from '../transport/classify';
 import { eventLoopTurns } from '../transport/sleep';
 import { isMapillaryError } from '../errors';
+import type { AreaStart, CheckpointCell } from './checkpoint';
 import type { Coverage } from './coverage';
 import { cutCell, type Part } from './cut';
 import { fetchCollection } from './fetch';
@@ -46,6 +47,8 @@ const MIN_LIMIT = 100;
 interface Job {
   cell: BBox;
   area: BBox;
+  /** Which of the search's areas. */
+  areaIndex: number;
   /** The cell lies wholly inside the area's shape: its items need no test of their own. */
   inside?: boolean;
   /** Items this cell was expected to hold when a cut made it (it was meant to fit one answer). */
@@ -84,15 +87,36 @@ const CUT = {
  */
 class CellQueue {
   private readonly stack: Job[] = [];
-  private readonly grids: { area: BBox; cells: Generator<BBox>; placements?: readonly Placement[]; index: number }[];
+  private readonly grids: { area: BBox; areaIndex: number; cells: Generator<BBox>; placements?: readonly Placement[]; index: number }[];
 
   /**
    * With a shape, each cell is placed before it is asked for (or its placement is taken from the
    * plan): one that misses the shape is skipped (`skip` is told, unless the plan left it out
    * already), one wholly inside it is marked so that its items are not tested one by one.
    */
-  constructor(areas: BBox[], maxCellArea: number, private readonly shape?: Shape, placements?: readonly (readonly Placement[])[], private readonly skip?: () => void) {
-    this.grids = areas.map((area, i) => ({ area, cells: gridCells(area, maxCellArea).cells(), placements: placements?.[i], index: 0 }));
+  constructor(
+    private readonly areas: BBox[], maxCellArea: number, private readonly shape?: Shape, placements?: readonly (readonly Placement[])[],
+    private readonly skip?: () => void, start?: AreaStart,
+  ) {
+    this.grids = areas.map((area, i) => ({ area, areaIndex: i, cells: gridCells(area, maxCellArea).cells(), placements: placements?.[i], index: 0 }));
+    if (!start) return;
+    // A resumed walk: the grids and cells taken before are done, but for the cells listed.
+    this.grids.splice(0, start.grid);
+    const grid = this.grids[0];
+    if (grid) {
+      while (grid.index < start.cell && !grid.cells.next().done) grid.index++;
+    }
+    for (const c of [...start.cells].reverse()) {
+      this.stack.push({
+        cell: c.b, area: areas[c.a]!, areaIndex: c.a, ...(c.i ? { inside: true } : {}), ...(c.x === undefined ? {} : { expected: c.x }),
+      });
+    }
+  }
+
+  /** The grid being taken and how many of its cells were taken; the cells waiting (next first). */
+  position(): { grid: number; cell: number; waiting: Job[] } {
+    const grid = this.grids[0];
+    return { grid: grid ? grid.areaIndex : this.areas.length, cell: grid ? grid.index : 0, waiting: [...this.stack].reverse() };
   }
 
   /**
@@ -110,10 +134,11 @@ class CellQueue {
         this.grids.shift();
         continue;
       }
-      const planned = grid.placements?.[grid.index++];
+      const planned = grid.placements?.[grid.index];
+      grid.index++;
       // A cell the plan placed outside was left out of the plan: skipped without a word.
       if (planned === 'outside') continue;
-      const placed = planned ? { cell: cell.value, area: grid.area, inside: planned === 'inside' } : this.placed(cell.value, grid.area);
+      const placed = planned ? { cell: cell.value, area: grid.area, areaIndex: grid.areaIndex, inside: planned === 'inside' } : this.placed(cell.value, grid.area, grid.areaIndex);
       if (placed) return placed;
       await turns.turn();
     }
@@ -123,21 +148,21 @@ class CellQueue {
   /** The parts of a cut cell that meet the shape, asked for next; the others are skipped. */
   split(parts: Job[]): void {
     for (const part of [...parts].reverse()) {
-      const placed = part.inside ? part : this.placed(part.cell, part.area);
+      const placed = part.inside ? part : this.placed(part.cell, part.area, part.areaIndex);
       if (!placed) continue;
       if (part.expected !== undefined) placed.expected = part.expected;
       this.stack.push(placed);
     }
   }
 
-  private placed(cell: BBox, area: BBox): Job | undefined {
-    if (!this.shape) return { cell, area };
+  private placed(cell: BBox, area: BBox, areaIndex: number): Job | undefined {
+    if (!this.shape) return { cell, area, areaIndex };
     const placement = this.shape.place(cell);
     if (placement === 'outside') {
       this.skip?.();
       return undefined;
     }
-    return { cell, area, inside: placement === 'inside' };
+    return { cell, area, areaIndex, inside: placement === 'inside' };
   }
 }
 
@@ -242,7 +267,7 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     const whole = estimate ?? atLeast;
     const sampled = !positions && estimate === undefined && place ? place.length / 2 : 0;
     const expected = (part: Part): number => (positions ? part.known : sampled > 0 ? (part.known / sampled) * whole : whole / cutParts.length);
-    return cutParts.map((part) => ({ cell: part.box, area: job.area, inside: job.inside, expected: expected(part) }));
+    return cutParts.map((part) => ({ cell: part.box, area: job.area, areaIndex: job.areaIndex, inside: job.inside, expected: expected(part) }));
   }
 
   /**
@@ -282,16 +307,27 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
-    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, search.placements, () => walk.cellSkipped());
+    const queue = new CellQueue(search.areas, search.maxCellArea, search.shape, search.placements, () => walk.cellSkipped(), walk.startOf(search.areas.length));
     type Settled = { key: number; job: Job; outcome?: Outcome<T>; error?: unknown };
     const running = new Map<number, Promise<Settled>>();
+    /** The cell of each request in flight (or answered, its page not handed out yet), in the order they were started. */
+    const started = new Map<number, Job>();
+    /** The cell whose page is being handed out. */
+    let handing: Job | undefined;
     let nextKey = 0;
+    // What is left: the cells started and not handed out, then those waiting, then the rest of the grids.
+    walk.trackArea(() => {
+      const { grid, cell, waiting } = queue.position();
+      const cells = [...(handing ? [handing] : []), ...started.values(), ...waiting].map(checkpointCell);
+      return { grid, cell, cells };
+    });
     /** Keeps `concurrency` cells in flight (also while the consumer handles a page). */
     const refill = async (): Promise<void> => {
       while (!walk.full && running.size < search.concurrency) {
         const job = await queue.next();
         if (!job) break;
         const key = nextKey++;
+        started.set(key, job);
         running.set(key, fetchCell(walk, job).then((outcome) => ({ key, job, outcome }), (error) => ({ key, job, error })));
       }
     };
@@ -305,14 +341,20 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
         const outcome = settled.outcome!;
         walk.cellDone(outcome.parts?.length ?? 0);
         if (outcome.parts) {
+          // The parts replace the cell (in the same turn: a checkpoint sees one or the other).
+          started.delete(settled.key);
           walk.stats.cellsSplit += 1;
           queue.split(outcome.parts);
           continue;
         }
         for (const w of outcome.warnings) walk.warn(w);
         const page = walk.page(owned(settled.job, outcome.items), outcome.warnings, settled.job.cell);
+        handing = settled.job;
+        started.delete(settled.key);
         // The next cells go out before this page is handed over, not after it is handled.
         await refill();
+        // Handed out: a checkpoint taken while the consumer has it (after handling it) leaves this cell out.
+        handing = undefined;
         yield page;
         if (walk.full) return;
       }
@@ -323,6 +365,10 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
       }
     }
   };
+}
+
+function checkpointCell(job: Job): CheckpointCell {
+  return { a: job.areaIndex, b: job.cell, ...(job.inside ? { i: 1 as const } : {}), ...(job.expected === undefined ? {} : { x: Math.round(job.expected) }) };
 }
 
 function warning(code: HarvestWarning['code'], bbox: BBox, message: string): HarvestWarning {

@@ -3,6 +3,7 @@ import { SETTING_RANGES } from '../limits';
 import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../errors';
 import { linkSignals } from '../transport/signals';
 import type { RetryInfo } from '../transport/types';
+import { type AreaStart, type Checkpoint, readCheckpoint } from './checkpoint';
 
 /** Something the caller must see although the walk goes on (never silent). */
 export interface HarvestWarning {
@@ -41,6 +42,8 @@ export interface WalkStats {
   cells?: { done: number; total: number; skipped: number };
   /** Why the walk ended; `undefined` while it runs. */
   ended?: 'complete' | 'max-items' | 'aborted' | 'error';
+  /** A resumed walk: what the earlier runs of the harvest had handed out (not counted in `items` and `pages`). */
+  resumed?: { items: number; pages: number; cells: number };
 }
 
 export interface WalkOptions {
@@ -70,6 +73,14 @@ export class Walk {
   readonly maxItems: number;
   readonly maxRequests: number;
   private readonly link: ReturnType<typeof linkSignals>;
+  /** Resumable area walks: the search's digest and how many areas it has. */
+  resumable?: { search: string; areas: number };
+  /** The checkpoint this walk resumes from. */
+  private resumeFrom?: Checkpoint;
+  /** The query (group of ids) being walked. */
+  query = 0;
+  /** What is left of the area search being walked (set by it). */
+  private areaLeft?: () => AreaStart;
 
   constructor(readonly options: WalkOptions, clientSignal?: AbortSignal) {
     this.maxItems = options.maxItems && options.maxItems > 0 ? options.maxItems : Infinity;
@@ -95,6 +106,48 @@ export class Walk {
       );
     }
     this.stats.requests += 1;
+  }
+
+  /**
+   * Makes the walk resume from `checkpoint` (read back from a file, say: checked here; a
+   * checkpoint of another search is refused with MAPILLARY_INVALID_INPUT).
+   */
+  resume(checkpoint: unknown): void {
+    if (!this.resumable) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'Only area searches can resume from a checkpoint');
+    const cp = readCheckpoint(checkpoint, this.resumable.search, this.resumable.areas);
+    this.resumeFrom = cp;
+    this.query = cp.query;
+    this.stats.resumed = { ...cp.done };
+    this.stats.cells = { done: cp.done.cells, total: cp.plan.total, skipped: cp.plan.skipped };
+  }
+
+  /** Where the area search of the current query starts (only the query a checkpoint was taken in resumes). */
+  startOf(areas: number): AreaStart | undefined {
+    const cp = this.resumeFrom;
+    if (!cp || cp.query !== this.query || cp.grid > areas) return undefined;
+    return { grid: cp.grid, cell: cp.cell, cells: cp.cells.filter((c) => c.a < areas) };
+  }
+
+  /** Set by the area search being walked: what is left of it. */
+  trackArea(left: () => AreaStart): void {
+    this.areaLeft = left;
+  }
+
+  /**
+   * What is left of the walk after the pages handed out so far: resuming from it asks only for
+   * the cells not handed out. Undefined for walks that cannot resume (not area searches), and
+   * once the walk has ended.
+   */
+  checkpoint(): Checkpoint | undefined {
+    if (!this.resumable || this.stats.ended !== undefined) return undefined;
+    const left = this.areaLeft?.() ?? this.startOf(this.resumable.areas) ?? { grid: 0, cell: 0, cells: [] };
+    const before = this.stats.resumed ?? { items: 0, pages: 0, cells: 0 };
+    const cells = this.stats.cells ?? { done: 0, total: 0, skipped: 0 };
+    return {
+      version: 1, search: this.resumable.search, query: this.query, grid: left.grid, cell: left.cell, cells: left.cells,
+      done: { items: before.items + this.stats.items, pages: before.pages + this.stats.pages, cells: cells.done },
+      plan: { total: cells.total, skipped: cells.skipped },
+    };
   }
 
   retried(info: RetryInfo): void {
@@ -167,6 +220,32 @@ export class PageStream<T> implements AsyncIterable<Page<T>> {
     return this.walk.stats;
   }
 
+  /** The search's digest, for area searches (which can resume): what a checkpoint belongs to. */
+  get search(): string | undefined {
+    return this.walk.resumable?.search;
+  }
+
+  /**
+   * Resumes the harvest from a checkpoint of the same search (before iterating): only the cells
+   * it lists as left are asked for. Throws MAPILLARY_INVALID_INPUT for a checkpoint that is not
+   * one of this search, or when the stream was started already.
+   */
+  resume(checkpoint: unknown): this {
+    if (this.started) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A page stream resumes from a checkpoint before it is iterated');
+    this.walk.resume(checkpoint);
+    return this;
+  }
+
+  /**
+   * What is left after the pages handed out so far, as JSON-ready data: give it to `resume` of a
+   * new stream of the same search to go on from there (after a restart, say). Taken between
+   * pages (in the loop's body), it leaves out every page handed out before, and only those.
+   * Undefined for searches that cannot resume and once the walk has ended.
+   */
+  checkpoint(): Checkpoint | undefined {
+    return this.walk.checkpoint();
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Page<T>, void, undefined> {
     if (this.started) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A Mapillary page stream can be iterated only once');
     this.started = true;
@@ -175,7 +254,7 @@ export class PageStream<T> implements AsyncIterable<Page<T>> {
     try {
       for await (const page of this.source(walk)) {
         if (page.items.length > 0 || page.warnings.length > 0 || this.options.keepEmpty) {
-          page.index = walk.stats.pages++;
+          page.index = (walk.stats.resumed?.pages ?? 0) + walk.stats.pages++;
           yield page;
         }
         if (walk.full) {
