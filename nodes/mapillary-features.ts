@@ -1,4 +1,5 @@
 import { runHarvests } from './shared/harvest';
+import { watchRecords } from './shared/resume';
 import { fieldList, filters, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI } from './shared/red';
 import type { FeaturesDef } from './shared/types';
@@ -6,6 +7,7 @@ import type { FeaturesDef } from './shared/types';
 const FILTERS = ['objectValues', 'layers', 'startFirstSeenAt', 'endFirstSeenAt', 'startLastSeenAt', 'endLastSeenAt'] as const;
 
 export = function register(RED: NodeAPI): void {
+  watchRecords(RED);
   function MapillaryFeatures(this: Node, def: FeaturesDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {

@@ -1,4 +1,5 @@
 import { runHarvests } from './shared/harvest';
+import { watchRecords } from './shared/resume';
 import { fieldList, filters, optionalBoolean, resolveArea } from './shared/inputs';
 import type { Node, NodeAPI } from './shared/red';
 import type { ImagesDef } from './shared/types';
@@ -6,6 +7,7 @@ import type { ImagesDef } from './shared/types';
 const FILTERS = ['startCapturedAt', 'endCapturedAt', 'creatorUsername', 'isPano', 'make', 'model', 'organizationId', 'sequenceId'] as const;
 
 export = function register(RED: NodeAPI): void {
+  watchRecords(RED);
   function MapillaryImages(this: Node, def: ImagesDef): void {
     RED.nodes.createNode(this, def);
     runHarvests(RED, this, def, ({ client, apiVersion, msg, walk }) => {

@@ -1,9 +1,10 @@
 import {
-  AbortError, InternalError, InvalidInputError, isMapillaryError, type MapillaryClient, type MapillaryError, type Page, PageStream,
+  AbortError, type Checkpoint, InternalError, InvalidInputError, isMapillaryError, type MapillaryClient, type MapillaryError, type Page, PageStream,
   parseCount, SETTING_RANGES, type WalkOptions, type WalkStats,
 } from '../../src';
 import { type Format, type OutputMode, Shaper, summarise } from './messages';
 import type { Done, Node, NodeAPI, NodeMessage, Send } from './red';
+import { ResumeRecords, resumeDir } from './resume';
 import type { FlowNodeDef, MapillaryConfigNode } from './types';
 
 export interface OpenContext {
@@ -70,6 +71,72 @@ function summaryMessage(RED: NodeAPI, msg: NodeMessage, payload: unknown): NodeM
 }
 
 /**
+ * Keeps the record of a harvest that resumes after a stop: resumes the stream from the record of
+ * its search (unless `restart`), then writes the stream's checkpoint each time a page has been
+ * delivered, so that a crash at any moment repeats at most the page being delivered. In item mode
+ * the last item of each page is held back until the next page, so the record lags one page.
+ * A complete harvest (or one ended at max items) removes its record; a failed or stopped one
+ * keeps it for the next input.
+ */
+class Keeper {
+  private readonly search: string;
+  /** Item mode: the checkpoint of the page whose last item is held back. */
+  private pending?: Checkpoint;
+  private broken = false;
+
+  constructor(
+    private readonly records: ResumeRecords, private readonly stream: PageStream<unknown>, restart: boolean,
+    private readonly mode: OutputMode, private readonly warn: (text: string) => void, private readonly t: (key: string, subs?: Record<string, unknown>) => string,
+  ) {
+    this.search = stream.search!;
+    if (restart) {
+      this.records.clear(this.search);
+      return;
+    }
+    const record = this.records.load(this.search);
+    if (record === undefined) return;
+    try {
+      stream.resume(record);
+    } catch (error) {
+      this.warn(this.t('errors.resume-unusable', { reason: asError(error).message }));
+      this.records.clear(this.search);
+    }
+  }
+
+  /** A page was delivered. */
+  delivered(): void {
+    const checkpoint = this.stream.checkpoint();
+    if (!checkpoint) return;
+    if (this.mode === 'page') return this.save(checkpoint);
+    if (this.pending) this.save(this.pending);
+    this.pending = checkpoint;
+  }
+
+  /** Item mode: the item held back was sent (the walk failed): the last checkpoint holds. */
+  flushed(): void {
+    if (this.pending) this.save(this.pending);
+    this.pending = undefined;
+  }
+
+  /** The harvest ended complete or at max items: nothing to resume. */
+  ended(): void {
+    this.pending = undefined;
+    this.records.clear(this.search);
+  }
+
+  private save(checkpoint: Checkpoint): void {
+    if (this.broken) return;
+    try {
+      this.records.save(this.search, checkpoint);
+    } catch (error) {
+      // The harvest goes on; it will not resume from here.
+      this.broken = true;
+      this.warn(this.t('errors.resume-unwritable', { reason: error instanceof Error ? error.message : String(error) }));
+    }
+  }
+}
+
+/**
  * Wires a flow node (images, detections, map features): each input runs one walk, queued
  * behind the one running; pages go to output 1, a summary to output 2 when the walk ends; the
  * status shows progress (cells of an area, items, pages), retries, the end (yellow when stopped
@@ -85,6 +152,11 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
   const mode: OutputMode = def.output === 'item' ? 'item' : 'page';
   const format: Format = def.format === 'geojson' ? 'geojson' : 'json';
   const closing = new AbortController();
+  const resumeOn = def.resume === true || def.resume === 'true';
+  const root = resumeDir(RED);
+  const records = resumeOn && root ? new ResumeRecords(root, node.id) : undefined;
+  records?.expire();
+  if (resumeOn && !root) node.warn(t('errors.resume-no-userdir'));
   let queue: Promise<void> = Promise.resolve();
   let waiting = 0;
 
@@ -111,6 +183,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
     if (closing.signal.aborted) return finish();
     let shaper: Shaper | undefined;
     let stream: PageStream<unknown> | undefined;
+    let keeper: Keeper | undefined;
     let shownAt = 0;
     const show = (stats: Readonly<WalkStats>, force = false): void => {
       const now = Date.now();
@@ -139,15 +212,19 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       });
       stream = opened instanceof PageStream ? opened : opened.stream;
       const prepare = opened instanceof PageStream ? undefined : opened.prepare;
+      keeper = records && stream.search ? new Keeper(records, stream, msg.restart === true, mode, (text) => node.warn(text), t) : undefined;
       for await (const page of stream) {
         if (prepare) await prepare(page);
         if (closing.signal.aborted) throw new AbortError('closed');
         shaper.page(page, page.source ? { source: page.source } : {});
         show(stream.stats, page.index === 0);
+        // Node-RED delivers messages on the next turn: after this one, the page reached the next nodes.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        keeper?.delivered();
       }
       if (closing.signal.aborted) return finish();
       shaper.finish(true);
+      keeper?.ended();
       const summary = summarise(stream.stats, stream.stats.ended ?? 'complete');
       send([null, summaryMessage(RED, msg, summary)]);
       const burst = tally(summary.items);
@@ -167,6 +244,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       const error = asError(caught);
       try {
         shaper?.finish(false);
+        keeper?.flushed();
       } catch {
         // The held item could not be sent; the error below still ends the input.
       }

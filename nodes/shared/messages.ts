@@ -37,6 +37,8 @@ export interface Summary {
   cellsSkipped?: number;
   /** Area image searches: coverage tiles fetched to size dense cells (also counted in `requests`). */
   tileRequests?: number;
+  /** A harvest resumed after a stop: the cells and items its earlier runs had sent (not counted in `items`). */
+  resumed?: { cells: number; items: number };
   warnings: { code: string; message: string; bbox?: readonly number[] }[];
   durationMs: number;
   ended: NonNullable<WalkStats['ended']>;
@@ -100,6 +102,7 @@ export function summarise(stats: Readonly<WalkStats>, ended: Summary['ended'], e
     retries: stats.retries,
     cellsSplit: stats.cellsSplit,
     ...(stats.cells ? { cellsPlanned: stats.cells.total, cellsSkipped: stats.cells.skipped, tileRequests: stats.tileRequests ?? 0 } : {}),
+    ...(stats.resumed ? { resumed: { cells: stats.resumed.cells, items: stats.resumed.items } } : {}),
     warnings: stats.warnings.map((w) => ({ code: w.code, message: w.message, ...(w.bbox ? { bbox: w.bbox } : {}) })),
     durationMs: Date.now() - stats.startedAt,
     ended,

@@ -73,4 +73,6 @@ export interface NodeAPI {
   auth: { needsPermission(permission: string): Handler };
   settings: { userDir?: string; credentialSecret?: string | false; [key: string]: unknown };
   log: { warn(message: unknown): void; info(message: unknown): void; error(message: unknown): void };
+  /** Runtime events ("flows:started" after each start or deploy). */
+  events?: { on(event: string, listener: (...args: unknown[]) => void): void };
 }

@@ -36,6 +36,8 @@ export interface FlowNodeDef extends NodeDef {
   maxRequests?: string | number;
   /** Field names: the editor's checklist (array) or a comma string. */
   fields?: string[] | string;
+  /** Area harvests (v4): keep a record of the cells done, to go on after a stop. */
+  resume?: boolean | string;
 }
 
 /** Flow nodes that search an area: the Area TypedInput. */
