@@ -315,6 +315,44 @@ export class World {
     for (const sequence of this.sequences) this.byId.sequence.set(sequence.id, sequence);
   }
 
+  /** Grows with each change of the world (what was served before, tiles say, is made again). */
+  version = 0;
+
+  /**
+   * Changes the world between harvests, as Mapillary's data changes from night to night: images
+   * and map features added (copies of existing ones, moved, under new ids) or removed. Returns the
+   * ids added.
+   */
+  change(what: { removeImages?: string[]; addImages?: { like: Image; id: string; at?: [number, number] }[]; removeMapFeatures?: string[]; addMapFeatures?: { like: MapFeature; id: string; at?: [number, number] }[] }): void {
+    const gone = new Set(what.removeImages ?? []);
+    if (gone.size > 0) {
+      for (const id of gone) this.byId.image.delete(id);
+      keepOnly(this.images, (image) => !gone.has(image.id));
+      for (const bucket of this.buckets.values()) keepOnly(bucket, (image) => !gone.has(image.id));
+    }
+    for (const { like, id, at } of what.addImages ?? []) {
+      const geometry: Point = { type: 'Point', coordinates: at ?? [...like.geometry.coordinates] };
+      const image: Image = { ...like, id, geometry, computed_geometry: geometry, detections: [] };
+      this.images.push(image);
+      this.byId.image.set(id, image);
+      const key = bucketKey(Math.floor(geometry.coordinates[0] / BUCKET), Math.floor(geometry.coordinates[1] / BUCKET));
+      const bucket = this.buckets.get(key);
+      if (bucket) bucket.push(image);
+      else this.buckets.set(key, [image]);
+    }
+    const goneFeatures = new Set(what.removeMapFeatures ?? []);
+    if (goneFeatures.size > 0) {
+      for (const id of goneFeatures) this.byId.mapFeature.delete(id);
+      keepOnly(this.mapFeatures, (f) => !goneFeatures.has(f.id));
+    }
+    for (const { like, id, at } of what.addMapFeatures ?? []) {
+      const feature: MapFeature = { ...like, id, geometry: { type: 'Point', coordinates: at ?? [...like.geometry.coordinates] } };
+      this.mapFeatures.push(feature);
+      this.byId.mapFeature.set(id, feature);
+    }
+    this.version += 1;
+  }
+
   image(id: string): Image | undefined { return this.byId.image.get(id); }
   detection(id: string): Detection | undefined { return this.byId.detection.get(id); }
   mapFeature(id: string): MapFeature | undefined { return this.byId.mapFeature.get(id); }
@@ -375,6 +413,13 @@ export class World {
     if (geometry === undefined) this.cache.set(`mvt:${detection.id}`, (geometry = encodeDetectionGeometry([detection.polygon])));
     return geometry;
   }
+}
+
+/** Keeps the entries that pass, in place. */
+function keepOnly<T>(list: T[], keep: (entry: T) => boolean): void {
+  let kept = 0;
+  for (const entry of list) if (keep(entry)) list[kept++] = entry;
+  list.length = kept;
 }
 
 export const world = new World();

@@ -80,7 +80,7 @@ export function tile(world: World, oauth: OAuth, path: string, query: URLSearchP
   if (!match || z > 22 || x >= 2 ** z || y >= 2 ** z) return json(404, { message: 'No such tile' });
   // Tiles are static files on Mapillary's side: each is made once per world, then served as is.
   const cache = encoded.get(world) ?? encoded.set(world, new Map()).get(world)!;
-  const key = `${z}/${x}/${y}`;
+  const key = `${world.version}:${z}/${x}/${y}`;
   const cached = cache.get(key);
   if (cached) return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: cached };
   const n = 2 ** z;

@@ -4,6 +4,7 @@ import {
 } from '../../src';
 import { type Format, type OutputMode, Shaper, summarise } from './messages';
 import type { Done, Node, NodeAPI, NodeMessage, Send } from './red';
+import { type ChangeCounts, ChangeTracker, changesDir } from './changes';
 import { ResumeRecords, resumeDir } from './resume';
 import type { FlowNodeDef, MapillaryConfigNode } from './types';
 
@@ -78,17 +79,27 @@ function summaryMessage(RED: NodeAPI, msg: NodeMessage, payload: unknown): NodeM
  * A complete harvest (or one ended at max items) removes its record; a failed or stopped one
  * keeps it for the next input.
  */
+/** Page size of the removed ids (page mode), as the API's pages. */
+const REMOVED_PER_PAGE = 2000;
+
+/** The ids that the last complete run found and this one did not: `msg.mapillary.change` "removed", a set of their own. */
+function sendRemoved(RED: NodeAPI, msg: NodeMessage, mode: OutputMode, send: Send, removed: string[]): void {
+  const shaper = new Shaper(RED, msg, mode, 'json', send);
+  for (let i = 0; i * REMOVED_PER_PAGE < removed.length; i++) {
+    shaper.page({ items: removed.slice(i * REMOVED_PER_PAGE, (i + 1) * REMOVED_PER_PAGE), index: i, warnings: [] }, { change: 'removed' });
+  }
+  shaper.finish(true);
+}
+
 class Keeper {
-  private readonly search: string;
   /** Item mode: the checkpoint of the page whose last item is held back. */
   private pending?: Checkpoint;
   private broken = false;
 
   constructor(
-    private readonly records: ResumeRecords, private readonly stream: PageStream<unknown>, restart: boolean,
+    private readonly records: ResumeRecords, private readonly stream: PageStream<unknown>, private readonly search: string, restart: boolean,
     private readonly mode: OutputMode, private readonly warn: (text: string) => void, private readonly t: (key: string, subs?: Record<string, unknown>) => string,
   ) {
-    this.search = stream.search!;
     if (restart) {
       this.records.clear(this.search);
       return;
@@ -155,6 +166,8 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
   const resumeOn = def.resume === true || def.resume === 'true';
   const root = resumeDir(RED);
   const records = resumeOn && root ? new ResumeRecords(root, node.id) : undefined;
+  const changesOn = def.changes === true || def.changes === 'true';
+  const changesRoot = changesDir(RED);
   records?.expire();
   if (resumeOn && !root) node.warn(t('errors.resume-no-userdir'));
   let queue: Promise<void> = Promise.resolve();
@@ -184,6 +197,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
     let shaper: Shaper | undefined;
     let stream: PageStream<unknown> | undefined;
     let keeper: Keeper | undefined;
+    let tracker: ChangeTracker | undefined;
     let shownAt = 0;
     const show = (stats: Readonly<WalkStats>, force = false): void => {
       const now = Date.now();
@@ -212,20 +226,43 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       });
       stream = opened instanceof PageStream ? opened : opened.stream;
       const prepare = opened instanceof PageStream ? undefined : opened.prepare;
-      keeper = records && stream.search ? new Keeper(records, stream, msg.restart === true, mode, (text) => node.warn(text), t) : undefined;
+      if (changesOn && (!stream.search || !changesRoot)) throw new InvalidInputError(t(stream.search ? 'errors.changes-no-userdir' : 'errors.changes-area-only'));
+      // A record kept with Only changes on goes with the log of ids found: it is kept apart.
+      keeper = records && stream.search ? new Keeper(records, stream, changesOn ? `${stream.search}.changes` : stream.search, msg.restart === true, mode, (text) => node.warn(text), t) : undefined;
+      if (changesOn) {
+        tracker = new ChangeTracker(changesRoot!, node.id, stream.search!, keeper !== undefined, stream.stats.resumed !== undefined,
+          (file) => node.warn(t('errors.changes-unreadable', { file })));
+      }
       for await (const page of stream) {
         if (prepare) await prepare(page);
         if (closing.signal.aborted) throw new AbortError('closed');
-        shaper.page(page, page.source ? { source: page.source } : {});
+        const meta = page.source ? { source: page.source } : {};
+        if (tracker) {
+          const added = tracker.added(page.items);
+          if (added.length > 0) shaper.page({ ...page, items: added }, { ...meta, change: 'added' });
+        } else {
+          shaper.page(page, meta);
+        }
         show(stream.stats, page.index === 0);
         // Node-RED delivers messages on the next turn: after this one, the page reached the next nodes.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        tracker?.delivered();
         keeper?.delivered();
       }
       if (closing.signal.aborted) return finish();
       shaper.finish(true);
+      let changes: ChangeCounts | undefined;
+      if (tracker && stream.stats.ended === 'complete') {
+        const diff = tracker.diff();
+        changes = diff.counts;
+        sendRemoved(RED, msg, mode, send, diff.removed);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        tracker.commit();
+      } else {
+        tracker?.discard();
+      }
       keeper?.ended();
-      const summary = summarise(stream.stats, stream.stats.ended ?? 'complete');
+      const summary = { ...summarise(stream.stats, stream.stats.ended ?? 'complete'), ...changes };
       send([null, summaryMessage(RED, msg, summary)]);
       const burst = tally(summary.items);
       if (summary.ended === 'max-items') {

@@ -37,6 +37,10 @@ export interface Summary {
   cellsSkipped?: number;
   /** Area image searches: coverage tiles fetched to size dense cells (also counted in `requests`). */
   tileRequests?: number;
+  /** Only changes, a complete run: items new since the last complete run, gone since, and found by both. */
+  added?: number;
+  removed?: number;
+  unchanged?: number;
   /** A harvest resumed after a stop: the cells and items its earlier runs had sent (not counted in `items`). */
   resumed?: { cells: number; items: number };
   warnings: { code: string; message: string; bbox?: readonly number[] }[];

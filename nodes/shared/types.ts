@@ -38,6 +38,8 @@ export interface FlowNodeDef extends NodeDef {
   fields?: string[] | string;
   /** Area harvests (v4): keep a record of the cells done, to go on after a stop. */
   resume?: boolean | string;
+  /** Area harvests (v4): send only what changed since the last complete run. */
+  changes?: boolean | string;
 }
 
 /** Flow nodes that search an area: the Area TypedInput. */

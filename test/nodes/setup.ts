@@ -14,6 +14,8 @@ helper.init(require.resolve(runtimePackage));
 const coreNodes = dirname(require.resolve('@node-red/nodes/package.json', { paths: [runtimeDir] }));
 /** Node-RED's own Join node (in 17-split.js), from the runtime under test. */
 export const splitJoinNodes = require(join(coreNodes, 'core', 'sequence', '17-split.js'));
+/** Node-RED's own Switch node. */
+export const switchNode = require(join(coreNodes, 'core', 'function', '10-switch.js'));
 /** Node-RED's own `http proxy` config node. */
 export const httpProxyNode = require(join(coreNodes, 'core', 'network', '06-httpproxy.js'));
 
