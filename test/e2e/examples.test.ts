@@ -20,7 +20,7 @@ import {
   deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
   PACKAGE_NAME, packageNodeSets, pressInject, settingsSource,
 } from '../../scripts/node-red-home';
-import { type BBox, type Image, world } from '../../sandbox/data';
+import { type BBox, type Image, World } from '../../sandbox/data';
 import { type Sandbox, startSandbox } from '../../sandbox/server';
 import { Comms } from './comms';
 import { installTarball, NodeRedProcess, packPackage } from './harness';
@@ -41,6 +41,8 @@ interface Summary { items: number; pages: number; ended: string; warnings: unkno
 
 describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function () {
   this.timeout(45_000);
+  // A world of its own: example 06 changes it between nights.
+  const world = new World();
 
   let home: string;
   let userDir: string;
@@ -87,7 +89,7 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     userDir = join(home, 'user');
     installTarball(packPackage(join(home, 'pack')), userDir);
 
-    sandbox = await startSandbox();
+    sandbox = await startSandbox({ world });
     const port = await freePort();
     editor = `http://127.0.0.1:${port}`;
     writeFileSync(join(userDir, 'settings.js'), settingsSource({
@@ -249,6 +251,41 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     assert.equal(summary.ended, 'complete');
     assert.equal(summary.items, expected);
     assert.deepEqual(result, { images: expected, distinct: expected });
+    assertNoNodeErrors(ex);
+  });
+
+  it('06: every night only what changed: every sign the first night, then exactly the signs added and the ids removed since', async () => {
+    const ex = example('06');
+    const bbox = parseBBox(node(ex, 'ex6-features').bbox);
+    const signs = () => world.mapFeaturesIn(bbox).filter((feature) => /^(regulatory|warning)--/.test(feature.object_value));
+    const today = new Date().toISOString().slice(0, 10);
+    const newFile = join(userDir, `mapillary-new-signs-${today}.geojson`);
+    const removedFile = join(userDir, `mapillary-removed-signs-${today}.json`);
+    const idsIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { features: { id: string }[] }).features.map((f) => f.id).sort();
+    rmSync(newFile, { force: true });
+    rmSync(removedFile, { force: true });
+    assert.equal(node(ex, 'ex6-inject').crontab, '00 02 * * *', 'every night at 02:00');
+
+    let feed = await run(ex, 'ex6-inject');
+    await feed.waitForOutputs('ex6-written', 1, FLOW_TIMEOUT_MS);
+    let [summary] = await feed.waitForOutputs('ex6-summary', 1, FLOW_TIMEOUT_MS) as (Summary & { added: number; removed: number; unchanged: number })[];
+    const first = signs();
+    assert.deepEqual([summary.ended, summary.added, summary.removed, summary.unchanged], ['complete', first.length, 0, 0]);
+    assert.deepEqual(idsIn(newFile), sortedIds(first), 'the first night: every sign is new');
+    assert.ok(!existsSync(removedFile), 'nothing removed the first night');
+
+    // A day passes: three signs are taken down, two new ones are put up.
+    const gone = first.filter((_, i) => i % 7 === 3).slice(0, 3).map((f) => f.id);
+    const put = [0, 1].map((i) => ({ like: first[i * 5]!, id: String(998_000_000_000_001 + i), at: [first[i * 5]!.geometry.coordinates[0] + 2e-5, first[i * 5]!.geometry.coordinates[1]] as [number, number] }));
+    world.change({ removeMapFeatures: gone, addMapFeatures: put });
+    rmSync(newFile, { force: true });
+    feed = await run(ex, 'ex6-inject');
+    const written = await feed.waitForOutputs('ex6-written', 2, FLOW_TIMEOUT_MS);
+    [summary] = await feed.waitForOutputs('ex6-summary', 1, FLOW_TIMEOUT_MS) as (Summary & { added: number; removed: number; unchanged: number })[];
+    assert.deepEqual([...written].sort(), [`mapillary-new-signs-${today}.geojson`, `mapillary-removed-signs-${today}.json`]);
+    assert.deepEqual([summary.ended, summary.added, summary.removed, summary.unchanged], ['complete', 2, 3, first.length - 3]);
+    assert.deepEqual(idsIn(newFile), put.map((p) => p.id).sort(), 'exactly the new signs');
+    assert.deepEqual((JSON.parse(readFileSync(removedFile, 'utf8')) as string[]).sort(), [...gone].sort(), 'exactly the ids removed');
     assertNoNodeErrors(ex);
   });
 
