@@ -3,7 +3,7 @@ import { formatBBox } from '../geo/bbox';
 import type { Placement } from '../geo/shape';
 import { parseSearchArea, type SearchArea } from '../parse/area';
 import { areaPages } from '../paging/area';
-import { searchDigest } from '../paging/checkpoint';
+import { type CheckpointCell, searchDigest } from '../paging/checkpoint';
 import { followNext } from '../paging/follow-next';
 import { DEFAULT_MAX_REQUESTS, type Page, PageStream, Walk, type WalkOptions } from '../paging/walk';
 import { gridCells } from '../geo/cells';
@@ -186,6 +186,11 @@ function search(
   // What a checkpoint belongs to: everything that decides the cells and their items.
   walk.resumable = {
     areas: searchArea.boxes.length,
+    boxes: searchArea.boxes,
+    plan: () => {
+      if (queries.length > 1) throw new InvalidInputError('A search with long id lists (sent in several requests) cannot be planned into cells');
+      return planCells(searchArea, plan.placements);
+    },
     search: searchDigest([path, queries, searchArea.boxes, searchArea.shape?.key() ?? null, request, limit, minCellSide, AREA_LIMITS.maxCellArea]),
   };
   return new PageStream(walk, chained(queries.map((query) => areaPages<GraphItem>(transport, {
@@ -202,6 +207,20 @@ function search(
     present: dropGeometry ? ({ geometry: _dropped, ...rest }) => rest as GraphItem : undefined,
     url: (cell, cellLimit) => transport.url('graph', path, { ...query, bbox: formatBBox(cell), fields: fieldsQuery(request), limit: cellLimit }),
   }))));
+}
+
+/** The cells of the area's grids that meet it, in order (placed against the shape when there is one). */
+function planCells(area: SearchArea, placements?: Placement[][]): CheckpointCell[] {
+  const out: CheckpointCell[] = [];
+  area.boxes.forEach((box, a) => {
+    let k = 0;
+    for (const cell of gridCells(box, AREA_LIMITS.maxCellArea).cells()) {
+      const placement = placements?.[a]?.[k++] ?? area.shape?.place(cell) ?? 'boundary';
+      if (placement === 'outside') continue;
+      out.push({ a, b: cell, ...(placement === 'inside' ? { i: 1 as const } : {}) });
+    }
+  });
+  return out;
 }
 
 const coverageOf = (source: CoverageSource | undefined, failed: () => void): Coverage | undefined => (source ? new Coverage(source, failed) : undefined);

@@ -55,6 +55,30 @@ const count = (value: unknown): value is number => typeof value === 'number' && 
  * A checkpoint read back (from a file, say), checked for its shape and for its search: anything
  * else is refused with MAPILLARY_INVALID_INPUT (a harvest then starts afresh).
  */
+/**
+ * Cells read back (from a checkpoint or a job): each of a known area, a box with finite corners;
+ * anything else is refused with MAPILLARY_INVALID_INPUT. With `boxes`, each cell must lie within
+ * its area's box (a cell of that area's grid, or a part of one).
+ */
+export function readCells(value: unknown, areas: number, what: string, boxes?: readonly BBox[]): CheckpointCell[] {
+  const bad = (why: string): never => {
+    throw new InvalidInputError(`${what}: ${why}`);
+  };
+  if (!Array.isArray(value) || value.length > MAX_CELLS) bad('cells is not a list');
+  const cells: CheckpointCell[] = [];
+  for (const raw of value as unknown[]) {
+    const c = raw as Record<string, unknown>;
+    const box = c?.b as number[] | undefined;
+    if (!count(c?.a) || (c.a as number) >= areas) bad('a cell of an unknown area');
+    if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(box[0]! < box[2]!) || !(box[1]! < box[3]!)) bad('a cell is not a box');
+    if (c.x !== undefined && !(typeof c.x === 'number' && Number.isFinite(c.x) && c.x >= 0)) bad('a cell\'s expected items are not a number');
+    const area = boxes?.[c.a as number];
+    if (area && !(box![0]! >= area[0] && box![1]! >= area[1] && box![2]! <= area[2] && box![3]! <= area[3])) bad('a cell outside its area');
+    cells.push({ a: c.a as number, b: [box![0]!, box![1]!, box![2]!, box![3]!], ...(c.i === 1 ? { i: 1 as const } : {}), ...(c.x === undefined ? {} : { x: c.x as number }) });
+  }
+  return cells;
+}
+
 export function readCheckpoint(value: unknown, search: string, areas: number): Checkpoint {
   const bad = (why: string): never => {
     throw new InvalidInputError(`checkpoint: ${why}`);
@@ -69,16 +93,7 @@ export function readCheckpoint(value: unknown, search: string, areas: number): C
   const plan = cp.plan as Record<string, unknown> | undefined;
   if (!done || !count(done.items) || !count(done.pages) || !count(done.cells)) bad('done is not counts');
   if (!plan || !count(plan.total) || !count(plan.skipped)) bad('plan is not counts');
-  if (!Array.isArray(cp.cells) || cp.cells.length > MAX_CELLS) bad('cells is not a list');
-  const cells: CheckpointCell[] = [];
-  for (const raw of cp.cells as unknown[]) {
-    const c = raw as Record<string, unknown>;
-    const box = c?.b as number[] | undefined;
-    if (!count(c?.a) || (c.a as number) >= areas) bad('a cell of an unknown area');
-    if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(box[0]! < box[2]!) || !(box[1]! < box[3]!)) bad('a cell is not a box');
-    if (c.x !== undefined && !(typeof c.x === 'number' && Number.isFinite(c.x) && c.x >= 0)) bad('a cell\'s expected items are not a number');
-    cells.push({ a: c.a as number, b: [box![0]!, box![1]!, box![2]!, box![3]!], ...(c.i === 1 ? { i: 1 as const } : {}), ...(c.x === undefined ? {} : { x: c.x as number }) });
-  }
+  const cells = readCells(cp.cells, areas, 'checkpoint');
   return {
     version: 1, search, query: cp.query as number, grid: cp.grid as number, cell: cp.cell as number, cells,
     done: { items: done!.items as number, pages: done!.pages as number, cells: done!.cells as number },

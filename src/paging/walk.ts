@@ -3,7 +3,7 @@ import { SETTING_RANGES } from '../limits';
 import { AbortError, isMapillaryError, MapillaryError, RequestLimitError } from '../errors';
 import { linkSignals } from '../transport/signals';
 import type { RetryInfo } from '../transport/types';
-import { type AreaStart, type Checkpoint, readCheckpoint } from './checkpoint';
+import { type AreaStart, type Checkpoint, type CheckpointCell, readCells, readCheckpoint } from './checkpoint';
 
 /** Something the caller must see although the walk goes on (never silent). */
 export interface HarvestWarning {
@@ -73,8 +73,11 @@ export class Walk {
   readonly maxItems: number;
   readonly maxRequests: number;
   private readonly link: ReturnType<typeof linkSignals>;
-  /** Resumable area walks: the search's digest and how many areas it has. */
-  resumable?: { search: string; areas: number };
+  /**
+   * Resumable area walks: the search's digest, its areas' boxes, and its plan (the cells of its
+   * grid that meet the area, without a request).
+   */
+  resumable?: { search: string; areas: number; boxes: readonly BBox[]; plan: () => CheckpointCell[] };
   /** The checkpoint this walk resumes from. */
   private resumeFrom?: Checkpoint;
   /** The query (group of ids) being walked. */
@@ -119,6 +122,22 @@ export class Walk {
     this.query = cp.query;
     this.stats.resumed = { ...cp.done };
     this.stats.cells = { done: cp.done.cells, total: cp.plan.total, skipped: cp.plan.skipped };
+  }
+
+  /**
+   * Makes the walk harvest only these cells of its area (a job of a plan, say): each must be of
+   * one of the search's areas and lie within its box, or MAPILLARY_INVALID_INPUT. Items on their
+   * edges are owned as in the whole area's harvest.
+   */
+  only(cells: unknown): void {
+    if (!this.resumable) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'Only area searches can harvest given cells');
+    const { search, areas, boxes } = this.resumable;
+    const list = readCells(cells, areas, 'cells', boxes);
+    this.resumeFrom = {
+      version: 1, search, query: 0, grid: areas, cell: 0, cells: list,
+      done: { items: 0, pages: 0, cells: 0 }, plan: { total: list.length, skipped: 0 },
+    };
+    this.stats.cells = { done: 0, total: list.length, skipped: 0 };
   }
 
   /** Where the area search of the current query starts (only the query a checkpoint was taken in resumes). */
@@ -233,6 +252,26 @@ export class PageStream<T> implements AsyncIterable<Page<T>> {
   resume(checkpoint: unknown): this {
     if (this.started) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A page stream resumes from a checkpoint before it is iterated');
     this.walk.resume(checkpoint);
+    return this;
+  }
+
+  /**
+   * The cells of the search's plan (those of its grid that meet the area, in order), without a
+   * request: each can be harvested apart with `only` (by another process, say), and together
+   * they give every item exactly once. Undefined for searches that are not of an area.
+   */
+  plan(): { search: string; cells: CheckpointCell[] } | undefined {
+    const r = this.walk.resumable;
+    return r ? { search: r.search, cells: r.plan() } : undefined;
+  }
+
+  /**
+   * Harvests only these cells of the plan (before iterating): see `plan`. Throws
+   * MAPILLARY_INVALID_INPUT for cells that are not of this search's area.
+   */
+  only(cells: unknown): this {
+    if (this.started) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A page stream is given its cells before it is iterated');
+    this.walk.only(cells);
     return this;
   }
 
