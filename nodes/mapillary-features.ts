@@ -18,7 +18,7 @@ export = function register(RED: NodeAPI): void {
         bbox, objectValues: f.objectValues, startFirstSeenAt: f.startFirstSeenAt, endFirstSeenAt: f.endFirstSeenAt,
         startLastSeenAt: f.startLastSeenAt, endLastSeenAt: f.endLastSeenAt, fields: fieldList(def.fields),
       }, walk);
-    });
+    }, { kind: 'map features', open: (client, params, walk) => client.searchMapFeatures(params as { bbox: unknown }, walk) });
   }
   RED.nodes.registerType('mapillary-features', MapillaryFeatures);
 };

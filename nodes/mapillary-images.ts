@@ -26,7 +26,7 @@ export = function register(RED: NodeAPI): void {
         sequenceIds: f.sequenceId, fields: fieldList(def.fields),
         coverageTiles: def.coverageTiles !== false && def.coverageTiles !== 'false',
       }, walk);
-    });
+    }, { kind: 'images', open: (client, params, walk) => client.searchImages(params, walk) });
   }
   RED.nodes.registerType('mapillary-images', MapillaryImages);
 };

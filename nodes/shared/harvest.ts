@@ -2,9 +2,10 @@ import {
   AbortError, type Checkpoint, InternalError, InvalidInputError, isMapillaryError, type MapillaryClient, type MapillaryError, type Page, PageStream,
   parseCount, SETTING_RANGES, type WalkOptions, type WalkStats,
 } from '../../src';
-import { type Format, type OutputMode, Shaper, summarise } from './messages';
+import { type Format, type OutputMode, Shaper, type Summary, summarise, toFeature } from './messages';
 import type { Done, Node, NodeAPI, NodeMessage, Send } from './red';
 import { type ChangeCounts, ChangeTracker, changesDir } from './changes';
+import { isJob, type Job, type JobKind, type JobResult, readJob } from './jobs';
 import { ResumeRecords, resumeDir } from './resume';
 import type { FlowNodeDef, MapillaryConfigNode } from './types';
 
@@ -20,6 +21,12 @@ export type Opened = PageStream<unknown> | { stream: PageStream<unknown>; prepar
 
 /** Builds the walk for one input message; throws `InvalidInputError` for bad settings or input. */
 export type Opener = (context: OpenContext) => Opened | Promise<Opened>;
+
+/** Nodes that search areas take jobs of a plan: their kind, and the search a job names. */
+export interface JobSearch {
+  kind: JobKind;
+  open: (client: MapillaryClient, params: Record<string, unknown>, walk: WalkOptions) => PageStream<unknown>;
+}
 
 /** A node setting, filled from the message only when left empty in the node. */
 export function setting(value: unknown, fromMsg: unknown): unknown {
@@ -156,11 +163,14 @@ class Keeper {
  * next input is always served. Redeploy or close aborts the walk in flight and nothing is sent
  * afterwards.
  */
-export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener): void {
+export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener, jobs?: JobSearch): void {
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`${def.type}.${key}`, subs);
   const count = (what: 'items' | 'pages' | 'warnings' | 'inputs', n: number) => t(`count.${what}`, { count: n });
   const config = def.mapillary ? (RED.nodes.getNode(def.mapillary) as MapillaryConfigNode | null) : null;
   const mode: OutputMode = def.output === 'item' ? 'item' : 'page';
+  /** Plan only (one job per cell, no request), or one result per job (a worker answering a coordinator). */
+  const planning = jobs !== undefined && def.output === 'plan';
+  const answering = jobs !== undefined && def.output === 'result';
   const format: Format = def.format === 'geojson' ? 'geojson' : 'json';
   const closing = new AbortController();
   const resumeOn = def.resume === true || def.resume === 'true';
@@ -192,12 +202,45 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
     return t('status.progress', { items: count('items', stats.items), pages: count('pages', stats.pages) });
   }
 
+  /**
+   * Plan only: one message per cell of the area (`msg.payload` and `msg.cell`: the job, with
+   * `msg.parts` over the plan), then the summary; no request.
+   */
+  async function plan(stream: PageStream<unknown>, msg: NodeMessage, send: Send, finish: Done): Promise<void> {
+    const planned = stream.plan();
+    if (!planned) throw new InvalidInputError(t('errors.plan-area-only'));
+    const id = `${msg._msgid ?? 'plan'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const count = planned.cells.length;
+    for (let index = 0; index < count; index++) {
+      if (closing.signal.aborted) return finish();
+      const job: Job = { type: 'mapillary-job', version: 1, kind: jobs!.kind, plan: id, index, count, search: planned.params, digest: planned.search, cells: [planned.cells[index]!] };
+      const out = RED.util.cloneMessage(msg);
+      out.payload = job;
+      out.cell = job;
+      out.parts = { id, index, count, type: 'array', len: 1 };
+      send([out, null]);
+      // A plan of thousands of cells: other work gets a turn now and then.
+      if (index % 200 === 199) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const stats = stream.stats;
+    send([null, summaryMessage(RED, msg, { ...summarise(stats, 'complete'), jobs: count, cellsPlanned: count })]);
+    node.status({ fill: 'green', shape: 'dot', text: t('status.planned', { jobs: count }) });
+    finish();
+  }
+
+  /** A worker's answer to a job: every item of its cells, and the summary. */
+  function result(job: Job, items: unknown[], summary: Summary): JobResult {
+    return { type: 'mapillary-result', version: 1, kind: job.kind, plan: job.plan, index: job.index, count: job.count, attempt: job.attempt ?? 1, items, summary };
+  }
+
   async function run(msg: NodeMessage, send: Send, finish: Done): Promise<void> {
     if (closing.signal.aborted) return finish();
     let shaper: Shaper | undefined;
     let stream: PageStream<unknown> | undefined;
     let keeper: Keeper | undefined;
     let tracker: ChangeTracker | undefined;
+    let job: Job | undefined;
+    const gathered: unknown[] = [];
     let shownAt = 0;
     const show = (stats: Readonly<WalkStats>, force = false): void => {
       const now = Date.now();
@@ -211,24 +254,37 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       copyable(RED, msg);
       shaper = new Shaper(RED, msg, mode, format, send);
       node.status({ fill: 'blue', shape: 'ring', text: t('status.starting') });
-      const opened = await open({
-        client: config.client,
-        apiVersion: config.apiVersion,
-        msg,
-        walk: {
-          maxItems: parseCount(setting(def.maxItems, msg.maxItems), 'max items', SETTING_RANGES.maxItems),
-          maxRequests: parseCount(setting(def.maxRequests, msg.maxRequests), 'max requests', SETTING_RANGES.maxRequests),
-          signal: closing.signal,
-          onRetry: (info) => node.status({ fill: 'yellow', shape: 'ring', text: t('status.retrying', { code: info.error.code, seconds: Math.ceil(info.delayMs / 1000) }) }),
-          onWarning: (warning) => node.warn(warning.message),
-          onProgress: (stats) => show(stats),
-        },
-      });
-      stream = opened instanceof PageStream ? opened : opened.stream;
-      const prepare = opened instanceof PageStream ? undefined : opened.prepare;
+      const walk: WalkOptions = {
+        maxItems: parseCount(setting(def.maxItems, msg.maxItems), 'max items', SETTING_RANGES.maxItems),
+        maxRequests: parseCount(setting(def.maxRequests, msg.maxRequests), 'max requests', SETTING_RANGES.maxRequests),
+        signal: closing.signal,
+        onRetry: (info) => node.status({ fill: 'yellow', shape: 'ring', text: t('status.retrying', { code: info.error.code, seconds: Math.ceil(info.delayMs / 1000) }) }),
+        onWarning: (warning) => node.warn(warning.message),
+        onProgress: (stats) => show(stats),
+      };
+      // A job of a plan (msg.cell, or msg.payload when it is one): exactly its cells, of the search it names.
+      const given = jobs && (isJob(msg.cell) ? msg.cell : isJob(msg.payload) ? msg.payload : undefined);
+      let prepare: ((page: Page<unknown>) => Promise<void>) | undefined;
+      if (given) {
+        if (planning) throw new InvalidInputError(t('errors.job-to-planner'));
+        job = readJob(given);
+        if (job.kind !== jobs!.kind) throw new InvalidInputError(t('errors.job-kind', { kind: job.kind }));
+        if (config.apiVersion !== 'v4') throw new InvalidInputError(t('errors.job-v4'));
+        stream = jobs!.open(config.client, job.search, walk);
+        if (stream.search !== job.digest) throw new InvalidInputError(t('errors.job-digest'));
+        stream.only(job.cells);
+      } else {
+        if (answering) throw new InvalidInputError(t('errors.result-needs-job'));
+        const opened = await open({ client: config.client, apiVersion: config.apiVersion, msg, walk });
+        stream = opened instanceof PageStream ? opened : opened.stream;
+        prepare = opened instanceof PageStream ? undefined : opened.prepare;
+      }
+      if (planning) return await plan(stream, msg, send, finish);
+      if (changesOn && job) throw new InvalidInputError(t('errors.changes-whole-area'));
       if (changesOn && (!stream.search || !changesRoot)) throw new InvalidInputError(t(stream.search ? 'errors.changes-no-userdir' : 'errors.changes-area-only'));
       // A record kept with Only changes on goes with the log of ids found: it is kept apart.
-      keeper = records && stream.search ? new Keeper(records, stream, changesOn ? `${stream.search}.changes` : stream.search, msg.restart === true, mode, (text) => node.warn(text), t) : undefined;
+      // A job is not resumed: its coordinator sends it again.
+      keeper = records && stream.search && !job ? new Keeper(records, stream, changesOn ? `${stream.search}.changes` : stream.search, msg.restart === true, mode, (text) => node.warn(text), t) : undefined;
       if (changesOn) {
         tracker = new ChangeTracker(changesRoot!, node.id, stream.search!, keeper !== undefined, stream.stats.resumed !== undefined,
           (file) => node.warn(t('errors.changes-unreadable', { file })));
@@ -237,7 +293,9 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
         if (prepare) await prepare(page);
         if (closing.signal.aborted) throw new AbortError('closed');
         const meta = page.source ? { source: page.source } : {};
-        if (tracker) {
+        if (answering) {
+          for (const item of page.items) gathered.push(format === 'geojson' ? toFeature(item) : item);
+        } else if (tracker) {
           const added = tracker.added(page.items);
           if (added.length > 0) shaper.page({ ...page, items: added }, { ...meta, change: 'added' });
         } else {
@@ -263,6 +321,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       }
       keeper?.ended();
       const summary = { ...summarise(stream.stats, stream.stats.ended ?? 'complete'), ...changes };
+      if (answering) send([{ ...summaryMessage(RED, msg, result(job!, gathered, summary)) }, null]);
       send([null, summaryMessage(RED, msg, summary)]);
       const burst = tally(summary.items);
       if (summary.ended === 'max-items') {
@@ -287,6 +346,8 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       }
       const stats = stream?.stats ?? { items: 0, pages: 0, requests: 0, retries: 0, cellsSplit: 0, warnings: [], startedAt: Date.now(), durationMs: 0 };
       try {
+        // A worker tells its coordinator that the job failed (none of its items count), so that it is sent again.
+        if (answering && job) send([summaryMessage(RED, msg, result(job, [], summarise(stats, 'error', error))), null]);
         send([null, summaryMessage(RED, msg, summarise(stats, 'error', error))]);
       } finally {
         node.status({ fill: 'red', shape: 'ring', text: t('status.error', { code: error.code, reason: shortReason(error) }) });

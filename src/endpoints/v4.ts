@@ -187,6 +187,7 @@ function search(
   walk.resumable = {
     areas: searchArea.boxes.length,
     boxes: searchArea.boxes,
+    params: area,
     plan: () => {
       if (queries.length > 1) throw new InvalidInputError('A search with long id lists (sent in several requests) cannot be planned into cells');
       return planCells(searchArea, plan.placements);

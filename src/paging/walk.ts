@@ -77,7 +77,7 @@ export class Walk {
    * Resumable area walks: the search's digest, its areas' boxes, and its plan (the cells of its
    * grid that meet the area, without a request).
    */
-  resumable?: { search: string; areas: number; boxes: readonly BBox[]; plan: () => CheckpointCell[] };
+  resumable?: { search: string; areas: number; boxes: readonly BBox[]; params: object; plan: () => CheckpointCell[] };
   /** The checkpoint this walk resumes from. */
   private resumeFrom?: Checkpoint;
   /** The query (group of ids) being walked. */
@@ -257,12 +257,14 @@ export class PageStream<T> implements AsyncIterable<Page<T>> {
 
   /**
    * The cells of the search's plan (those of its grid that meet the area, in order), without a
-   * request: each can be harvested apart with `only` (by another process, say), and together
-   * they give every item exactly once. Undefined for searches that are not of an area.
+   * request, with the search's parameters and digest: each cell can be harvested apart with
+   * `only` on a stream of the same search (in another process, say), and together they give
+   * every item exactly once. Undefined for searches that are not of an area.
    */
-  plan(): { search: string; cells: CheckpointCell[] } | undefined {
+  plan(): { search: string; params: Record<string, unknown>; cells: CheckpointCell[] } | undefined {
     const r = this.walk.resumable;
-    return r ? { search: r.search, cells: r.plan() } : undefined;
+    // The search as given (a copy, as JSON carries it): another process makes the same search from it.
+    return r ? { search: r.search, params: JSON.parse(JSON.stringify(r.params)) as Record<string, unknown>, cells: r.plan() } : undefined;
   }
 
   /**

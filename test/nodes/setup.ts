@@ -14,6 +14,8 @@ helper.init(require.resolve(runtimePackage));
 const coreNodes = dirname(require.resolve('@node-red/nodes/package.json', { paths: [runtimeDir] }));
 /** Node-RED's own Join node (in 17-split.js), from the runtime under test. */
 export const splitJoinNodes = require(join(coreNodes, 'core', 'sequence', '17-split.js'));
+/** Node-RED's own Function node. */
+export const functionNode = require(join(coreNodes, 'core', 'function', '10-function.js'));
 /** Node-RED's own Switch node. */
 export const switchNode = require(join(coreNodes, 'core', 'function', '10-switch.js'));
 /** Node-RED's own `http proxy` config node. */
@@ -25,7 +27,8 @@ export const configNode = require(join(dist, 'mapillary-config.js'));
 export const imagesNode = require(join(dist, 'mapillary-images.js'));
 export const detectionsNode = require(join(dist, 'mapillary-detections.js'));
 export const featuresNode = require(join(dist, 'mapillary-features.js'));
-export const allNodes = [configNode, imagesNode, detectionsNode, featuresNode];
+export const jobsNode = require(join(dist, 'mapillary-jobs.js'));
+export const allNodes = [configNode, imagesNode, detectionsNode, featuresNode, jobsNode];
 
 export interface TestNode {
   id: string;
