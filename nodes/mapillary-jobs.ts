@@ -42,6 +42,8 @@ interface JobState {
   job: Job;
   attempt: number;
   sentAt: number;
+  /** When it was first sent: a job's time runs from there to its complete result. */
+  firstSentAt: number;
   state: 'waiting' | 'sent' | 'done' | 'failed';
 }
 
@@ -58,6 +60,8 @@ interface PlanState {
   sent: number;
   resent: number;
   late: number;
+  /** The longest time a job took, first send to complete result. */
+  longestJobMs: number;
   startedAt: number;
   /** The first job's message, without the job: what the plan's messages are copies of. */
   msg: NodeMessage;
@@ -95,6 +99,7 @@ export = function register(RED: NodeAPI): void {
         if (job.state !== 'waiting') continue;
         job.attempt += 1;
         job.sentAt = Date.now();
+        if (job.attempt === 1) job.firstSentAt = job.sentAt;
         job.state = 'sent';
         plan.inFlight.add(index);
         plan.sent += 1;
@@ -132,7 +137,7 @@ export = function register(RED: NodeAPI): void {
       if (finished.size > FINISHED_KEPT) finished.delete(finished.keys().next().value!);
       const summary = {
         plan: plan.id, jobs: plan.count, done: plan.done, failed: plan.failed, items: plan.items, sent: plan.sent, resent: plan.resent,
-        late: plan.late, durationMs: Date.now() - plan.startedAt, ended: plan.failed.length > 0 ? 'error' : 'complete',
+        late: plan.late, longestJobMs: plan.longestJobMs, durationMs: Date.now() - plan.startedAt, ended: plan.failed.length > 0 ? 'error' : 'complete',
       };
       const out = RED.util.cloneMessage(plan.msg);
       out.payload = summary;
@@ -153,14 +158,14 @@ export = function register(RED: NodeAPI): void {
         plan = {
           id: job.plan, count: job.count, jobs: [], registered: 0, queue: [], inFlight: new Set(), done: 0, failed: [], items: 0,
           // Items go to output 2: the shaper's sends (to its output 1) are put there.
-          sent: 0, resent: 0, late: 0, startedAt: Date.now(), msg: base,
+          sent: 0, resent: 0, late: 0, longestJobMs: 0, startedAt: Date.now(), msg: base,
           shaper: new Shaper(RED, base, mode, 'json', (out) => node.send([null, Array.isArray(out) ? (out[0] as NodeMessage | null) : out, null])),
         };
         plans.set(job.plan, plan);
       }
       if (job.count !== plan.count) throw new MapillaryError('MAPILLARY_INVALID_INPUT', t('errors.count', { plan: job.plan }));
       if (plan.jobs[job.index]) return; // the same job again (sent twice by the planner's flow)
-      plan.jobs[job.index] = { job: { ...job, attempt: undefined }, attempt: 0, sentAt: 0, state: 'waiting' };
+      plan.jobs[job.index] = { job: { ...job, attempt: undefined }, attempt: 0, sentAt: 0, firstSentAt: 0, state: 'waiting' };
       plan.registered += 1;
       plan.queue.push(job.index);
       dispatch(plan);
@@ -183,6 +188,7 @@ export = function register(RED: NodeAPI): void {
         plan.inFlight.delete(result.index);
         plan.done += 1;
         plan.items += result.items.length;
+        plan.longestJobMs = Math.max(plan.longestJobMs, Date.now() - job.firstSentAt);
         plan.shaper.page({ items: result.items, index: result.index, warnings: result.summary.warnings as never ?? [], bbox: job.job.cells[0]?.b },
           { plan: plan.id, job: result.index, attempt: result.attempt });
         dispatch(plan);

@@ -26,6 +26,11 @@
  * Node-RED runs in .node-red/ (working directory and fileWorkingDirectory), so files that flows
  * write with a relative name, such as example 03's mapillary-traffic-signs.geojson, land there.
  *
+ * MQTT (examples 07 and 08, a harvest spread over workers): unless MQTT_HOST is set, a local
+ * mosquitto is started on a free port when Debian's is installed (scripts/ensure-mosquitto.sh
+ * installs it, as root), and MQTT_HOST / MQTT_PORT point at it; without one they point at
+ * localhost:1883, a broker of your own.
+ *
  * Ctrl+C (SIGINT) or SIGTERM stops Node-RED and the sandbox; if Node-RED exits by itself, the
  * sandbox is stopped and this exits with Node-RED's exit code.
  */
@@ -33,6 +38,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { type Sandbox, startSandbox } from '../sandbox/server';
+import { type Broker, MOSQUITTO, startBroker } from './mqtt-broker';
 import {
   deployFlows, flowsOf, hasRealCredentials, loadExamples, nodeRedEnv, nodeSetProblems, PACKAGE_NAME, packageNodeSets,
   PROJECT_ROOT, resetUserDir, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
@@ -118,6 +124,14 @@ async function main(): Promise<void> {
   let sandbox: Sandbox | undefined;
   if (!hasRealCredentials()) sandbox = await startSandbox({ port: portFrom('MAPILLARY_SANDBOX_PORT', 0, true) });
   const env = nodeRedEnv(process.env, sandbox);
+  // The broker of the scale-out examples: the user's (MQTT_HOST), a local mosquitto, or localhost:1883.
+  let broker: Broker | undefined;
+  if (!env.MQTT_HOST) {
+    if (existsSync(MOSQUITTO)) broker = await startBroker().catch(() => undefined);
+    env.MQTT_HOST = broker?.host ?? 'localhost';
+    env.MQTT_PORT = String(broker?.port ?? 1883);
+  }
+  env.MQTT_PORT ??= '1883';
 
   let child: ChildProcess | undefined;
   let stopping = false;
@@ -125,6 +139,8 @@ async function main(): Promise<void> {
     const open = sandbox;
     sandbox = undefined;
     await open?.close().catch(() => undefined);
+    await broker?.stop().catch(() => undefined);
+    broker = undefined;
   };
   const stop = (why: string): void => {
     if (stopping) return;
@@ -168,6 +184,7 @@ async function main(): Promise<void> {
   const api = sandbox
     ? `talks to the Mapillary sandbox at ${sandbox.origin} (fake data, no account needed)`
     : `talks to the real Mapillary API${env.MAPILLARY_GRAPH_URL ? ` at ${env.MAPILLARY_GRAPH_URL}` : ''} (token from ${env.MAPILLARY_USER_TOKEN?.trim() ? 'MAPILLARY_USER_TOKEN' : 'MAPILLARY_CLIENT_TOKEN'})`;
+  console.log(`MQTT for examples 07 and 08 (scale out): ${env.MQTT_HOST}:${env.MQTT_PORT}${broker ? ' (a mosquitto started for this run)' : ''}`);
   console.log(`\n>>> Node-RED with ${PACKAGE_NAME}: open ${editor}/ - it ${api}. Files written by flows go to ${relative(root, userDir)}/. Ctrl+C stops.\n`);
 }
 
