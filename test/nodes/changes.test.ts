@@ -19,6 +19,14 @@ describe(`only changes, in Node-RED ${runtimeVersion}`, function () {
   const truth = () => sorted(world.imagesIn([...AREA]).map((i) => i.id));
   let nextId = 999_000_000_000_001;
 
+  // The helper's settings outlive this file: the user directory it had is put back after it.
+  let previousUserDir: unknown;
+  before(() => {
+    previousUserDir = helper.settings({}).userDir;
+  });
+  after(() => {
+    helper.settings({ userDir: previousUserDir });
+  });
   beforeEach(() => {
     userDir = mkdtempSync(join(tmpdir(), 'mapillary-changes-'));
     helper.settings({ userDir });

@@ -23,6 +23,14 @@ describe(`resume after a stop, in Node-RED ${runtimeVersion}`, function () {
     return existsSync(dir) ? readdirSync(dir) : [];
   };
 
+  // The helper's settings outlive this file: the user directory it had is put back after it.
+  let previousUserDir: unknown;
+  before(() => {
+    previousUserDir = helper.settings({}).userDir;
+  });
+  after(() => {
+    helper.settings({ userDir: previousUserDir });
+  });
   beforeEach(() => {
     userDir = mkdtempSync(join(tmpdir(), 'mapillary-resume-'));
     helper.settings({ userDir });

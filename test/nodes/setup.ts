@@ -41,7 +41,7 @@ export interface TestNode {
 
 export interface TestHelper {
   init(path: string): void;
-  settings(settings: Record<string, unknown>): void;
+  settings(settings: Record<string, unknown>): Record<string, unknown>;
   /** Node-RED's credentials module: what a Deploy would save. */
   credentials: { get(id: string): unknown };
   /** supertest on the admin app. */
