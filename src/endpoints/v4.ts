@@ -188,6 +188,7 @@ function search(
     areas: searchArea.boxes.length,
     boxes: searchArea.boxes,
     params: area,
+    queries: queries.length,
     plan: () => {
       if (queries.length > 1) throw new InvalidInputError('A search with long id lists (sent in several requests) cannot be planned into cells');
       return planCells(searchArea, plan.placements);

@@ -77,7 +77,7 @@ export class Walk {
    * Resumable area walks: the search's digest, its areas' boxes, and its plan (the cells of its
    * grid that meet the area, without a request).
    */
-  resumable?: { search: string; areas: number; boxes: readonly BBox[]; params: object; plan: () => CheckpointCell[] };
+  resumable?: { search: string; areas: number; boxes: readonly BBox[]; params: object; queries: number; plan: () => CheckpointCell[] };
   /** The checkpoint this walk resumes from. */
   private resumeFrom?: Checkpoint;
   /** The query (group of ids) being walked. */
@@ -131,7 +131,8 @@ export class Walk {
    */
   only(cells: unknown): void {
     if (!this.resumable) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'Only area searches can harvest given cells');
-    const { search, areas, boxes } = this.resumable;
+    const { search, areas, boxes, queries } = this.resumable;
+    if (queries > 1) throw new MapillaryError('MAPILLARY_INVALID_INPUT', 'A search with long id lists (sent in several requests) cannot harvest given cells');
     const list = readCells(cells, areas, 'cells', boxes);
     this.resumeFrom = {
       version: 1, search, query: 0, grid: areas, cell: 0, cells: list,

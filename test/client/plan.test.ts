@@ -50,5 +50,9 @@ describe('planning an area into cells, and harvesting cells apart', function () 
     refused(() => client.searchImages({ bbox: AREA }).only({ a: 0 }), /not a list/);
     refused(() => client.searchImages({ creatorUsername: 'sandbox-user' }).only([]), /Only area searches/);
     assert.equal(client.searchImages({ creatorUsername: 'sandbox-user' }).plan(), undefined);
+    // Long id lists go in several requests per cell: such a search is not planned into cells.
+    const ids = world.images.slice(0, 400).map((i) => i.id);
+    refused(() => client.searchImages({ bbox: AREA, imageIds: ids }).plan(), /cannot be planned/);
+    refused(() => client.searchImages({ bbox: AREA, imageIds: ids }).only([{ a: 0, b: [13.2, 52.4, 13.3, 52.45] }]), /cannot harvest given cells/);
   });
 });
