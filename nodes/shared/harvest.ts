@@ -270,7 +270,8 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
         job = readJob(given);
         if (job.kind !== jobs!.kind) throw new InvalidInputError(t('errors.job-kind', { kind: job.kind }));
         if (config.apiVersion !== 'v4') throw new InvalidInputError(t('errors.job-v4'));
-        stream = jobs!.open(config.client, job.search, walk);
+        // A job's answer must be whole: max items does not apply to it (max requests does).
+        stream = jobs!.open(config.client, job.search, { ...walk, maxItems: 0 });
         if (stream.search !== job.digest) throw new InvalidInputError(t('errors.job-digest'));
         stream.only(job.cells);
       } else {
@@ -321,7 +322,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       }
       keeper?.ended();
       const summary = { ...summarise(stream.stats, stream.stats.ended ?? 'complete'), ...changes };
-      if (answering) send([{ ...summaryMessage(RED, msg, result(job!, gathered, summary)) }, null]);
+      if (answering) send([summaryMessage(RED, msg, result(job!, gathered, summary)), null]);
       send([null, summaryMessage(RED, msg, summary)]);
       const burst = tally(summary.items);
       if (summary.ended === 'max-items') {

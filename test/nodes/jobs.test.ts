@@ -46,8 +46,8 @@ describe(`planned harvests: plan, workers, coordinator (mapillary-jobs), in Node
     return { ids: items.flatMap((m) => m.payload.map((i: { id: string }) => i.id)), items, summary, planned: (await planned).payload };
   }
 
-  it('plans without a request; jobs harvested by a worker give every item once; the summary counts them', async () => {
-    await load();
+  it('plans without a request; jobs harvested by a worker give every item once (whole, whatever its max items); the summary counts them', async () => {
+    await load('return msg;', {}, { maxItems: 5 });
     const { ids, items, summary, planned } = await harvest();
     assert.equal(planned.requests, 0);
     assert.equal(planned.jobs, summary.jobs);
