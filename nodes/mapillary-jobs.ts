@@ -125,6 +125,8 @@ export = function register(RED: NodeAPI): void {
         msg.payload = job.job;
         node.error(error, msg);
         finish(plan);
+        // Its last job: the plan is over (its status says so).
+        if (!plans.has(plan.id)) return;
       }
       dispatch(plan);
     }

@@ -101,6 +101,8 @@ describe(`planned harvests: plan, workers, coordinator (mapillary-jobs), in Node
     const failed = await harvest();
     sandbox.clearFaults();
     assert.equal(failed.summary.ended, 'error');
+    const last = jobs.status.lastCall.args[0];
+    assert.deepEqual([last.fill, last.text], ['red', 'mapillary-jobs.status.failed'], 'the status ends on the failure');
     assert.equal(failed.summary.failed.length, failed.summary.jobs);
     assert.equal(errors.length, failed.summary.jobs);
     assert.ok(failed.summary.failed.every((f: { code: string }) => f.code === 'MAPILLARY_AUTH'), JSON.stringify(failed.summary.failed[0]));
