@@ -181,13 +181,15 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     let limit = search.limit;
     for (;;) {
       try {
-        const items: T[] = [];
+        let items: T[] = [];
         let url: URL | undefined = search.url(job.cell, limit);
         let first = true;
         let cut = false;
         while (url) {
           const page: { items: T[]; next?: URL } = await fetchCollection<T>(transport, walk, url);
-          items.push(...page.items);
+          // One page (the usual answer) is kept as it came; pages after it are added to it.
+          if (first) items = page.items;
+          else for (const item of page.items) items.push(item);
           // A full answer without a cursor may have been cut; one with a cursor is followed.
           if (first && !page.next && page.items.length >= limit) cut = true;
           first = false;
