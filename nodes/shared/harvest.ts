@@ -7,6 +7,7 @@ import type { Done, Node, NodeAPI, NodeMessage, Send } from './red';
 import { type ChangeCounts, ChangeTracker, changesDir } from './changes';
 import { isJob, type Job, type JobKind, type JobResult, readJob } from './jobs';
 import { ResumeRecords, resumeDir } from './resume';
+import type { ItemKind, Position } from './worldmap';
 import type { FlowNodeDef, MapillaryConfigNode } from './types';
 
 export interface OpenContext {
@@ -16,8 +17,15 @@ export interface OpenContext {
   walk: WalkOptions;
 }
 
-/** A walk, and optionally work to do on each page before it is sent (decoding, say). */
-export type Opened = PageStream<unknown> | { stream: PageStream<unknown>; prepare: (page: Page<unknown>) => Promise<void> };
+/**
+ * A walk, and optionally work to do on each page before it is sent (decoding, say) and where the
+ * source of a page is (the image of a page of detections, for world-map markers).
+ */
+export type Opened = PageStream<unknown> | {
+  stream: PageStream<unknown>;
+  prepare?: (page: Page<unknown>) => Promise<void>;
+  sourceAt?: (source: string) => Position | undefined;
+};
 
 /** Builds the walk for one input message; throws `InvalidInputError` for bad settings or input. */
 export type Opener = (context: OpenContext) => Opened | Promise<Opened>;
@@ -163,7 +171,7 @@ class Keeper {
  * next input is always served. Redeploy or close aborts the walk in flight and nothing is sent
  * afterwards.
  */
-export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener, jobs?: JobSearch): void {
+export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Opener, kind: ItemKind, jobs?: JobSearch): void {
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`${def.type}.${key}`, subs);
   const count = (what: 'items' | 'pages' | 'warnings' | 'inputs', n: number) => t(`count.${what}`, { count: n });
   const config = def.mapillary ? (RED.nodes.getNode(def.mapillary) as MapillaryConfigNode | null) : null;
@@ -171,7 +179,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
   /** Plan only (one job per cell, no request), or one result per job (a worker answering a coordinator). */
   const planning = jobs !== undefined && def.output === 'plan';
   const answering = jobs !== undefined && def.output === 'result';
-  const format: Format = def.format === 'geojson' ? 'geojson' : 'json';
+  const format: Format = def.format === 'geojson' || def.format === 'worldmap' ? def.format : 'json';
   const closing = new AbortController();
   const resumeOn = def.resume === true || def.resume === 'true';
   const root = resumeDir(RED);
@@ -252,7 +260,6 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       if (!config) throw new InvalidInputError(t('errors.no-config'));
       if (!config.client) throw config.configError ?? new InvalidInputError(t('errors.no-config'));
       copyable(RED, msg);
-      shaper = new Shaper(RED, msg, mode, format, send);
       node.status({ fill: 'blue', shape: 'ring', text: t('status.starting') });
       const walk: WalkOptions = {
         maxItems: parseCount(setting(def.maxItems, msg.maxItems), 'max items', SETTING_RANGES.maxItems),
@@ -265,6 +272,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       // A job of a plan (msg.cell, or msg.payload when it is one): exactly its cells, of the search it names.
       const given = jobs && (isJob(msg.cell) ? msg.cell : isJob(msg.payload) ? msg.payload : undefined);
       let prepare: ((page: Page<unknown>) => Promise<void>) | undefined;
+      let sourceAt: ((source: string) => Position | undefined) | undefined;
       if (given) {
         if (planning) throw new InvalidInputError(t('errors.job-to-planner'));
         job = readJob(given);
@@ -279,7 +287,9 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
         const opened = await open({ client: config.client, apiVersion: config.apiVersion, msg, walk });
         stream = opened instanceof PageStream ? opened : opened.stream;
         prepare = opened instanceof PageStream ? undefined : opened.prepare;
+        sourceAt = opened instanceof PageStream ? undefined : opened.sourceAt;
       }
+      shaper = new Shaper(RED, msg, mode, format, send, kind, sourceAt);
       if (planning) return await plan(stream, msg, send, finish);
       if (changesOn && job) throw new InvalidInputError(t('errors.changes-whole-area'));
       if (changesOn && (!stream.search || !changesRoot)) throw new InvalidInputError(t(stream.search ? 'errors.changes-no-userdir' : 'errors.changes-area-only'));

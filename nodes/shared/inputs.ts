@@ -87,3 +87,14 @@ export function fieldList(value: unknown): unknown {
   if (Array.isArray(value)) return value.length ? value : undefined;
   return typeof value === 'string' && value.trim() ? value : undefined;
 }
+
+/**
+ * The fields to ask for: the node's (or `defaults`), and with world-map output also those its
+ * markers show (`extra`), so that a marker never lacks its position, view or class.
+ */
+export function fieldsFor(value: unknown, format: unknown, defaults: readonly string[], extra: readonly string[]): unknown {
+  const chosen = fieldList(value);
+  if (format !== 'worldmap') return chosen;
+  const list = chosen === undefined ? [...defaults] : typeof chosen === 'string' ? chosen.split(',').map((f) => f.trim()).filter(Boolean) : (chosen as unknown[]).map(String);
+  return [...new Set([...list, ...extra])];
+}

@@ -1,8 +1,9 @@
 import type { MapillaryError, Page, WalkStats } from '../../src';
 import type { NodeAPI, NodeMessage, Send } from './red';
+import { type ItemKind, type Position, positionOf, toMarker } from './worldmap';
 
 export type OutputMode = 'page' | 'item';
-export type Format = 'json' | 'geojson';
+export type Format = 'json' | 'geojson' | 'worldmap';
 
 export interface Feature {
   type: 'Feature';
@@ -60,30 +61,46 @@ export class Shaper {
   private index = 0;
   private readonly partsId: string;
 
+  /**
+   * `kind`: what the items are (for world-map markers); `sourceAt`: where the source of a page
+   * of detections (its image) is, when known.
+   */
   constructor(
     private readonly RED: NodeAPI,
     private readonly msg: NodeMessage,
     private readonly mode: OutputMode,
     private readonly format: Format,
     private readonly send: Send,
+    private readonly kind: ItemKind = 'image',
+    private readonly sourceAt?: (source: string) => Position | undefined,
   ) {
     this.partsId = `${msg._msgid ?? 'mapillary'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   }
 
   page(page: Page<unknown>, meta: Record<string, unknown> = {}): void {
     const info = { page: page.index, ...(page.bbox ? { bbox: page.bbox } : {}), ...(page.warnings.length ? { warnings: page.warnings } : {}), ...meta };
+    // Where each item is: from the walk (area searches), its geometry, or its source (detections).
+    const source = page.source !== undefined ? this.sourceAt?.(page.source) : undefined;
+    const at = (item: unknown, i: number): Position | undefined => page.positions?.[i] ?? positionOf(item) ?? source;
     if (this.mode === 'page') {
       const out = this.RED.util.cloneMessage(this.msg);
-      out.payload = this.format === 'geojson' ? { type: 'FeatureCollection', features: page.items.map(toFeature) } : page.items;
+      out.payload = this.format === 'geojson' ? { type: 'FeatureCollection', features: page.items.map(toFeature) }
+        : this.format === 'worldmap' ? page.items.flatMap((item, i) => toMarker(item, this.kind, at(item, i)) ?? [])
+        : page.items;
       out.mapillary = info;
       this.send([out, null]);
       return;
     }
-    for (const item of page.items) {
+    for (const [i, item] of page.items.entries()) {
+      const position = at(item, i);
+      // World map: an item without a position cannot be a marker.
+      if (this.format === 'worldmap' && !position) continue;
       if (this.held) this.send([this.held, null]);
       const out = this.RED.util.cloneMessage(this.msg);
-      out.payload = this.format === 'geojson' ? toFeature(item) : item;
+      out.payload = this.format === 'geojson' ? toFeature(item) : this.format === 'worldmap' ? toMarker(item, this.kind, position) : item;
       out.mapillary = info;
+      // Where the item is, as geo nodes (geofence, say) read it.
+      if (position) out.location = { lat: position[1], lon: position[0] };
       out.parts = { id: this.partsId, index: this.index++, type: 'array', len: 1, ...(this.msg.parts ? { parts: this.msg.parts } : {}) };
       this.held = out;
     }

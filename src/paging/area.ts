@@ -299,13 +299,22 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
     return out;
   }
 
-  function owned(job: Job, items: T[]): T[] {
-    const kept = items.filter((item) => {
+  /** The items the cell owns (inside the shape, if any), as presented, and their positions. */
+  function owned(job: Job, items: T[]): { items: T[]; positions: ([number, number] | undefined)[] } {
+    const kept: T[] = [];
+    const positions: ([number, number] | undefined)[] = [];
+    for (const item of items) {
       const point = search.locate(item);
-      if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) return true;
-      return ownsPoint(job.cell, job.area, point[0]!, point[1]!) && (!search.shape || job.inside || search.shape.contains(point[0]!, point[1]!));
-    });
-    return search.present ? kept.map(search.present) : kept;
+      if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) {
+        kept.push(item);
+        positions.push(undefined);
+        continue;
+      }
+      if (!ownsPoint(job.cell, job.area, point[0]!, point[1]!) || (search.shape && !job.inside && !search.shape.contains(point[0]!, point[1]!))) continue;
+      kept.push(item);
+      positions.push([point[0]!, point[1]!]);
+    }
+    return { items: search.present ? kept.map(search.present) : kept, positions };
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {
@@ -350,7 +359,8 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
           continue;
         }
         for (const w of outcome.warnings) walk.warn(w);
-        const page = walk.page(owned(settled.job, outcome.items), outcome.warnings, settled.job.cell);
+        const mine = owned(settled.job, outcome.items);
+        const page = walk.page(mine.items, outcome.warnings, settled.job.cell, mine.positions);
         handing = settled.job;
         started.delete(settled.key);
         // The next cells go out before this page is handed over, not after it is handled.
