@@ -81,7 +81,12 @@ export class Shaper {
     const info = { page: page.index, ...(page.bbox ? { bbox: page.bbox } : {}), ...(page.warnings.length ? { warnings: page.warnings } : {}), ...meta };
     // Where each item is: from the walk (area searches), its geometry, or its source (detections).
     const source = page.source !== undefined ? this.sourceAt?.(page.source) : undefined;
-    const at = (item: unknown, i: number): Position | undefined => page.positions?.[i] ?? positionOf(item) ?? source;
+    const known = (i: number): Position | undefined => {
+      const lon = page.positions?.[2 * i];
+      const lat = page.positions?.[2 * i + 1];
+      return lon !== undefined && lat !== undefined && !Number.isNaN(lon) && !Number.isNaN(lat) ? [lon, lat] : undefined;
+    };
+    const at = (item: unknown, i: number): Position | undefined => known(i) ?? positionOf(item) ?? source;
     if (this.mode === 'page') {
       const out = this.RED.util.cloneMessage(this.msg);
       out.payload = this.format === 'geojson' ? { type: 'FeatureCollection', features: page.items.map(toFeature) }

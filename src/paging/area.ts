@@ -300,21 +300,18 @@ export function areaPages<T>(transport: Transport, search: AreaSearch<T>) {
   }
 
   /** The items the cell owns (inside the shape, if any), as presented, and their positions. */
-  function owned(job: Job, items: T[]): { items: T[]; positions: ([number, number] | undefined)[] } {
+  function owned(job: Job, items: T[]): { items: T[]; positions: Float64Array } {
     const kept: T[] = [];
-    const positions: ([number, number] | undefined)[] = [];
+    const positions = new Float64Array(2 * items.length);
     for (const item of items) {
       const point = search.locate(item);
-      if (!point || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) {
-        kept.push(item);
-        positions.push(undefined);
-        continue;
-      }
-      if (!ownsPoint(job.cell, job.area, point[0]!, point[1]!) || (search.shape && !job.inside && !search.shape.contains(point[0]!, point[1]!))) continue;
+      const known = !!point && Number.isFinite(point[0]) && Number.isFinite(point[1]);
+      if (known && (!ownsPoint(job.cell, job.area, point[0]!, point[1]!) || (search.shape && !job.inside && !search.shape.contains(point[0]!, point[1]!)))) continue;
+      positions[2 * kept.length] = known ? point[0]! : NaN;
+      positions[2 * kept.length + 1] = known ? point[1]! : NaN;
       kept.push(item);
-      positions.push([point[0]!, point[1]!]);
     }
-    return { items: search.present ? kept.map(search.present) : kept, positions };
+    return { items: search.present ? kept.map(search.present) : kept, positions: positions.subarray(0, 2 * kept.length) };
   }
 
   return async function* pages(walk: Walk): AsyncGenerator<Page<T>, void, undefined> {

@@ -23,10 +23,11 @@ export interface Page<T> {
   /** The image or map feature whose detections these are, for detection walks. */
   source?: string;
   /**
-   * Area searches: each item's [lon, lat], in the order of `items` (known from its geometry,
-   * which the walk asks for, even when the item was not asked to carry it).
+   * Area searches: each item's position, lon then lat, in the order of `items` (NaN where it has
+   * none), known from its geometry, which the walk asks for even when the item was not asked to
+   * carry it.
    */
-  positions?: (readonly [number, number] | undefined)[];
+  positions?: Float64Array;
 }
 
 export interface WalkStats {
@@ -202,13 +203,13 @@ export class Walk {
   }
 
   /** Makes a page of `items`, cut to the item cap, and counts its items (its index is set when it is emitted). */
-  page<T>(items: T[], warnings: HarvestWarning[] = [], bbox?: BBox, positions?: (readonly [number, number] | undefined)[]): Page<T> {
+  page<T>(items: T[], warnings: HarvestWarning[] = [], bbox?: BBox, positions?: Float64Array): Page<T> {
     const room = this.maxItems - this.stats.items;
     const kept = items.length > room ? items.slice(0, room) : items;
     this.stats.items += kept.length;
     const page: Page<T> = { items: kept, index: -1, warnings };
     if (bbox) page.bbox = bbox;
-    if (positions) page.positions = kept.length < positions.length ? positions.slice(0, kept.length) : positions;
+    if (positions) page.positions = 2 * kept.length < positions.length ? positions.subarray(0, 2 * kept.length) : positions;
     return page;
   }
 
