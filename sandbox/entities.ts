@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
 import type { Creator, Detection, Image, MapFeature, World } from './data';
 import { ParamError } from './http';
 
-export interface EntityContext { world: World; origin: string }
+export interface EntityContext {
+  world: World;
+  origin: string;
+  /** How long a picture URL stays valid (the CDN refuses it after that), in ms; default 10 minutes. */
+  thumbTtlMs?: number;
+}
 
 export class Node {
   constructor(readonly type: string, readonly fields: Record<string, () => unknown>, readonly defaults: string[] = []) {}
@@ -47,8 +52,8 @@ export function project(node: Node, tree: FieldTree): Record<string, unknown> {
 }
 
 export const THUMB_SIZES = ['256', '1024', '2048', 'original'];
-export const thumbSignature = (id: string, size: string): string =>
-  createHash('sha256').update(`thumb:${id}:${size}`).digest('hex').slice(0, 24);
+export const thumbSignature = (id: string, size: string, expires: number): string =>
+  createHash('sha256').update(`thumb:${id}:${size}:${expires}`).digest('hex').slice(0, 24);
 
 export function userNode(user: Creator): Node {
   return new Node('User', { id: () => user.id, username: () => user.username }, ['username']);
@@ -71,7 +76,11 @@ export function imageNode(image: Image, ctx: EntityContext, defaults: string[] =
   const cache = imageFields.get(ctx) ?? imageFields.set(ctx, new WeakMap()).get(ctx)!;
   let fields = cache.get(image);
   if (!fields) {
-    const thumb = (size: string) => () => `${ctx.origin}/thumbs/${image.id}/${size}.png?sig=${thumbSignature(image.id, size)}`;
+    // A signed URL that expires, made when asked for (as Mapillary's CDN URLs).
+    const thumb = (size: string) => () => {
+      const expires = Math.floor((Date.now() + (ctx.thumbTtlMs ?? 600_000)) / 1000);
+      return `${ctx.origin}/thumbs/${image.id}/${size}.jpg?exp=${expires}&sig=${thumbSignature(image.id, size, expires)}`;
+    };
     fields = {
       ...plainFields(image, [...IMAGE_PLAIN_FIELDS]),
       creator: () => userNode(image.creator),

@@ -28,6 +28,8 @@ export interface SandboxOptions {
   tokenExpiresIn?: number;
   /** Every answer waits this long first, like a distant server (default 0). */
   latencyMs?: number;
+  /** How long a picture URL stays valid, in ms (default 10 minutes). */
+  thumbTtlMs?: number;
   /** The world served (default: the shared one of ./data; the bench adds density worlds, see ./worlds). */
   world?: World;
 }
@@ -109,7 +111,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { port } = server.address() as AddressInfo;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const world = options.world ?? defaultWorld;
-  const ctx: GraphContext = { world, origin, oauth, heavyThreshold: options.heavyThreshold ?? 5000 };
+  const ctx: GraphContext = { world, origin, oauth, heavyThreshold: options.heavyThreshold ?? 5000, thumbTtlMs: options.thumbTtlMs };
 
   /** True after `ms`; false as soon as the client goes away or the sandbox closes. */
   const wait = (ms: number, res: ServerResponse): Promise<boolean> => new Promise((resolve) => {

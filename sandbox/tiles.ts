@@ -5,6 +5,7 @@
  * id, sequence_id, organization_id when set, is_pano); other zooms are empty tiles.
  */
 import { PbfWriter } from 'pbf';
+import { encode as encodeJpeg } from 'jpeg-js';
 import type { BBox, Image, World } from './data';
 import { errors, json, type Reply } from './http';
 import type { OAuth } from './oauth';
@@ -96,14 +97,35 @@ export function tile(world: World, oauth: OAuth, path: string, query: URLSearchP
   return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body };
 }
 
-/** A 1x1 grey PNG, served for every thumbnail. */
-const THUMB_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==', 'base64');
+/** The sandbox's pictures: width and height of each size (its originals are 2560 px wide). */
+export const PICTURE_DIMENSIONS: Record<string, [number, number]> = { 256: [256, 192], 1024: [1024, 768], 2048: [2048, 1536], original: [2560, 1920] };
+const pictures = new Map<string, Buffer>();
 
-/** GET /thumbs/{id}/{size}.png?sig=...: like the CDN, a wrong signature is refused. */
+/** A real JPEG of the size (a grey gradient, encoded once per size). */
+export function pictureJpeg(size: string): Buffer {
+  let jpeg = pictures.get(size);
+  if (!jpeg) {
+    const [width, height] = PICTURE_DIMENSIONS[size]!;
+    const data = Buffer.alloc(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = 4 * (y * width + x);
+        data[i] = data[i + 1] = data[i + 2] = 64 + Math.floor((128 * (x + y)) / (width + height));
+        data[i + 3] = 255;
+      }
+    }
+    jpeg = Buffer.from(encodeJpeg({ data, width, height }, 60).data);
+    pictures.set(size, jpeg);
+  }
+  return jpeg;
+}
+
+/** GET /thumbs/{id}/{size}.jpg?exp=...&sig=...: like the CDN, a wrong signature or an expired URL is refused (403). */
 export function thumbnail(world: World, path: string, query: URLSearchParams): Reply {
-  const [, id, size] = /^\/(\d+)\/(\w+)\.png$/.exec(path) ?? [];
-  if (!id || !world.image(id) || !THUMB_SIZES.includes(size)) return { status: 404, body: 'Not found' };
-  if (query.get('sig') !== thumbSignature(id, size)) return { status: 403, body: 'URL signature mismatch' };
-  return { status: 200, headers: { 'Content-Type': 'image/png', 'Cache-Control': 'max-age=3600' }, body: THUMB_PNG };
+  const [, id, size] = /^\/(\d+)\/(\w+)\.jpg$/.exec(path) ?? [];
+  if (!id || !world.image(id) || !THUMB_SIZES.includes(size!)) return { status: 404, body: 'Not found' };
+  const expires = Number(query.get('exp'));
+  if (!Number.isSafeInteger(expires) || query.get('sig') !== thumbSignature(id, size!, expires)) return { status: 403, body: 'URL signature mismatch' };
+  if (Date.now() / 1000 > expires) return { status: 403, body: 'URL signature expired' };
+  return { status: 200, headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'max-age=3600' }, body: pictureJpeg(size!) };
 }

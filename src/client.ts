@@ -6,6 +6,7 @@ import {
 import {
   type V3DetectionSearch, type V3Feature, v3ImageDetections, v3Images, type V3ImageSearch, v3MapFeatures, type V3MapFeatureSearch,
 } from './endpoints/v3';
+import { picture, type Picture, type PictureOptions } from './endpoints/pictures';
 import { SETTING_RANGES } from './limits';
 import type { PageStream, WalkOptions } from './paging/walk';
 import type { RetryOptions } from './transport/retry';
@@ -122,6 +123,14 @@ export class MapillaryClient {
 
   getImages(ids: unknown, fields?: unknown, call?: CallOptions): Promise<GraphItem[]> {
     return entities(this.transport, ids, fields, DEFAULT_IMAGE_FIELDS, call);
+  }
+
+  /**
+   * An image's picture at a size Mapillary serves (256, 1024, 2048 or original): a fresh signed
+   * URL is asked for each time, and the bytes are fetched from the CDN with no credential.
+   */
+  picture(id: unknown, size: unknown, options?: PictureOptions): Promise<Picture> {
+    return picture(this.transport, id, size, options);
   }
 
   getMapFeature(id: unknown, fields?: unknown, call?: CallOptions): Promise<GraphItem> {

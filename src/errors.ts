@@ -18,6 +18,7 @@ export type MapillaryErrorCode =
   | 'MAPILLARY_ABORTED'
   | 'MAPILLARY_REQUEST_LIMIT'
   | 'MAPILLARY_AREA_TOO_LARGE'
+  | 'MAPILLARY_TOO_LARGE'
   | 'MAPILLARY_INTERNAL';
 
 export interface MapillaryErrorDetails {
@@ -128,6 +129,10 @@ export class RequestLimitError extends MapillaryError {
 /** The area needs more requests than allowed (known before the first request): nothing was sent. */
 export class AreaTooLargeError extends MapillaryError {
   constructor(message: string, details?: MapillaryErrorDetails) { super('MAPILLARY_AREA_TOO_LARGE', message, details); }
+}
+/** A download (a picture) is larger than the cap set for it: nothing of it was kept. */
+export class TooLargeError extends MapillaryError {
+  constructor(message: string, details?: MapillaryErrorDetails) { super('MAPILLARY_TOO_LARGE', message, details); }
 }
 /** A failure the package did not expect (a bug, or a message it cannot copy): the input is ended, the node goes on. */
 export class InternalError extends MapillaryError {

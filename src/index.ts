@@ -9,6 +9,8 @@ export {
   IMAGE_FIELDS, MAP_FEATURE_FIELDS,
 } from './endpoints/v4';
 export type { GraphItem, ImageSearch, MapFeatureSearch } from './endpoints/v4';
+export { DEFAULT_PICTURE_MAX_BYTES, parsePictureSize, PICTURE_FIELDS, PICTURE_SIZES } from './endpoints/pictures';
+export type { Picture, PictureOptions, PictureSize } from './endpoints/pictures';
 export type { V3DetectionSearch, V3Feature, V3ImageSearch, V3MapFeatureSearch } from './endpoints/v3';
 export { INPUT_LIMITS, SETTING_RANGES } from './limits';
 export type { Range } from './limits';

@@ -1,5 +1,5 @@
 import { type Dispatcher, request } from 'undici';
-import { AbortError, NetworkError, TimeoutError } from '../errors';
+import { AbortError, NetworkError, TimeoutError, TooLargeError } from '../errors';
 
 export interface RawResponse {
   status: number;
@@ -23,6 +23,8 @@ export interface AttemptOptions {
   endpoint: string;
   /** Read the body as text (default) or as bytes. */
   read?: 'text' | 'bytes';
+  /** Bytes: refuse a body larger than this (by its Content-Length, or as it arrives). */
+  maxBytes?: number;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -51,9 +53,10 @@ export async function attempt(options: AttemptOptions): Promise<RawResponse> {
       body: options.body,
       signal: controller.signal,
     });
-    const body = options.read === 'bytes' ? Buffer.from(await response.body.arrayBuffer()) : await response.body.text();
+    const body = options.read === 'bytes' ? await readBytes(response, options) : await response.body.text();
     return { status: response.statusCode, headers: response.headers, body };
   } catch (error) {
+    if (error instanceof TooLargeError) throw error;
     if (signal?.aborted) throw new AbortError(`Mapillary ${endpoint}: aborted`, { endpoint });
     if (timedOut) {
       throw new TimeoutError(`Mapillary ${endpoint}: no complete answer within ${options.timeoutMs} ms`, { endpoint, transient: true });
@@ -64,6 +67,29 @@ export async function attempt(options: AttemptOptions): Promise<RawResponse> {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** The body as bytes, within `maxBytes` when set: a larger one is refused before or while it arrives. */
+async function readBytes(response: Awaited<ReturnType<typeof request>>, options: AttemptOptions): Promise<Buffer> {
+  const max = options.maxBytes;
+  if (max === undefined || response.statusCode < 200 || response.statusCode >= 300) return Buffer.from(await response.body.arrayBuffer());
+  const tooLarge = (size: string) => new TooLargeError(`Mapillary ${options.endpoint}: the answer is larger than the cap of ${max} bytes (${size})`, { endpoint: options.endpoint, status: response.statusCode });
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    response.body.destroy();
+    throw tooLarge(`${declared} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of response.body) {
+    length += (chunk as Buffer).length;
+    if (length > max) {
+      response.body.destroy();
+      throw tooLarge('more arrived');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, length);
 }
 
 function networkCode(error: unknown): string {

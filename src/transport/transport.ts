@@ -17,7 +17,7 @@ import type { CallOptions, RetryInfo } from './types';
  */
 
 /** Which host a request goes to; each has its own way of carrying credentials. */
-export type Api = 'graph' | 'v3' | 'tiles' | 'token';
+export type Api = 'graph' | 'v3' | 'tiles' | 'token' | 'cdn';
 
 export interface BaseUrls {
   /** v4 Graph API. */
@@ -186,6 +186,18 @@ export class Transport {
     });
   }
 
+  /**
+   * A download from Mapillary's CDN (a picture at a signed URL that the API gave): sent with no
+   * credential at all, whatever its host; only http(s). The body is refused past `maxBytes`.
+   */
+  download(url: URL, maxBytes: number, call: CallOptions = {}): Promise<{ bytes: Buffer; contentType?: string }> {
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return Promise.reject(new MalformedResponseError('Mapillary: a picture URL that is not http(s)'));
+    return this.execute({ api: 'cdn', url }, call, (raw) => {
+      const type = raw.headers['content-type'];
+      return { bytes: typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body, contentType: typeof type === 'string' ? type : undefined };
+    }, 'bytes', maxBytes);
+  }
+
   /** A request whose answer is bytes (vector tiles). */
   bytes(spec: RequestSpec, call: CallOptions = {}): Promise<Uint8Array> {
     return this.execute(spec, call, (raw) => new Uint8Array(typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body), 'bytes');
@@ -201,6 +213,8 @@ export class Transport {
 
   /** "GET /images": the method and the path below the base URL, never the query. */
   endpointName(spec: RequestSpec): string {
+    // A picture on the CDN: its host and path (its signed query is left out).
+    if (spec.api === 'cdn') return `${spec.method ?? 'GET'} ${spec.url.host}${spec.url.pathname}`;
     const base = new URL(spec.api === 'token' ? this.baseUrls.graph : this.baseUrls[spec.api]);
     const path = spec.url.origin === base.origin && spec.url.pathname.startsWith(base.pathname)
       ? spec.url.pathname.slice(base.pathname.replace(/\/$/, '').length) || '/'
@@ -208,10 +222,10 @@ export class Transport {
     return `${spec.method ?? 'GET'} ${path}`;
   }
 
-  private async execute<T>(spec: RequestSpec, call: CallOptions, parse: (raw: RawResponse, endpoint: string) => T, read: 'text' | 'bytes' = 'text'): Promise<T> {
+  private async execute<T>(spec: RequestSpec, call: CallOptions, parse: (raw: RawResponse, endpoint: string) => T, read: 'text' | 'bytes' = 'text', maxBytes?: number): Promise<T> {
     const endpoint = this.endpointName(spec);
     const { signal, dispose } = linkSignals(call.signal, this.closing.signal);
-    const refresh = spec.api !== 'token' && this.canRefresh ? this.userTokenRefresh : undefined;
+    const refresh = spec.api !== 'token' && spec.api !== 'cdn' && this.canRefresh ? this.userTokenRefresh : undefined;
     let refreshedAfter190 = false;
     try {
       if (refresh?.due()) await refresh.refresh(signal);
@@ -219,9 +233,10 @@ export class Transport {
         let error: MapillaryError;
         const { url, headers, body } = this.authorise(spec, endpoint);
         try {
-          await this.limiter.acquire(signal);
+          // The rate ceiling is Mapillary's API budget: downloads from the CDN are not counted against it.
+          if (spec.api !== 'cdn') await this.limiter.acquire(signal);
           const raw = await attempt({
-            dispatcher: this.dispatcher, method: spec.method ?? 'GET', url, headers, body, endpoint, timeoutMs: this.timeoutMs, signal, read,
+            dispatcher: this.dispatcher, method: spec.method ?? 'GET', url, headers, body, endpoint, timeoutMs: this.timeoutMs, signal, read, maxBytes,
           });
           if (raw.status >= 200 && raw.status < 300) return parse(raw, endpoint);
           error = errorFromResponse(endpoint, raw.status, raw.headers, bodyText(raw), this.secrets());
@@ -274,6 +289,7 @@ export class Transport {
       case 'tiles': return Boolean(clientToken);
       case 'v3': return Boolean(clientId);
       case 'token': return Boolean(clientSecret);
+      case 'cdn': return true;
     }
   }
 
@@ -287,6 +303,8 @@ export class Transport {
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
     if (spec.api === 'graph' || spec.api === 'token') url.searchParams.delete('access_token');
+    // The CDN gets no credential, ever.
+    if (spec.api === 'cdn') return { url, headers: { accept: '*/*', 'user-agent': this.userAgent }, body };
     if (url.origin !== new URL(this.baseUrls[spec.api]).origin) return { url, headers, body };
     const { clientId, clientToken, clientSecret, userToken } = this.credentials;
     switch (spec.api) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { decode as decodeJpeg } from 'jpeg-js';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { AREAS, type BBox, HOTSPOT_POINT, SANDBOX_CREDENTIALS as CREDS, world } from '../../sandbox/data';
@@ -64,9 +65,13 @@ describe('sandbox', function () {
       const thumbUrl = (await graph(`/${a}?fields=thumb_256_url`)).body.thumb_256_url as string;
       assert.ok(thumbUrl.startsWith(`${sandbox.origin}/thumbs/`));
       const thumb = await fetch(thumbUrl);
-      assert.equal(thumb.headers.get('content-type'), 'image/png');
-      assert.equal(Buffer.from(await thumb.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+      assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
+      const bytes = Buffer.from(await thumb.arrayBuffer());
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+      const decoded = decodeJpeg(bytes);
+      assert.deepEqual([decoded.width, decoded.height], [256, 192]);
       assert.equal((await fetch(thumbUrl.replace(/sig=.*/, 'sig=forged'))).status, 403);
+      assert.equal((await fetch(thumbUrl.replace(/exp=\d+/, 'exp=1000'))).status, 403, 'another expiry: the signature does not match');
     });
 
     it('wants a valid token: 401 code 190 without one; /me only for a user', async () => {
