@@ -15,7 +15,7 @@ import type { Sandbox } from '../sandbox/server';
 
 export const PROJECT_ROOT = join(__dirname, '..');
 export const PACKAGE_NAME = '@streetflow/node-red-mapillary';
-export const NODE_TYPES = ['mapillary-config', 'mapillary-images', 'mapillary-detections', 'mapillary-features', 'mapillary-jobs'] as const;
+export const NODE_TYPES = ['mapillary-config', 'mapillary-images', 'mapillary-detections', 'mapillary-features', 'mapillary-jobs', 'mapillary-image'] as const;
 
 /** The flows of a Node-RED user directory, and the backups Node-RED makes of them. */
 export const FLOW_FILES = ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup'] as const;

@@ -225,7 +225,7 @@ describe('Authenticate with Mapillary in the editor (Chromium, adminAuth, packed
         if (dir) rmSync(dir, { recursive: true, force: true });
       });
 
-      it('runs the packed package on the intended Node-RED and Node: its five node types loaded without errors', async () => {
+      it('runs the packed package on the intended Node-RED and Node: its six node types loaded without errors', async () => {
         // (Node-RED appends -git to its version when it runs from inside a git work tree, as here.)
         assert.equal(/Node-RED version: v(\S+?)(-git)?\s/.exec(nodeRed!.log)?.[1], version(runtime.pkg), 'Node-RED version in its log');
         assert.match(/Node\.js\s+version: (v\S+)/.exec(nodeRed!.log)?.[1] ?? '(none in the log)', runtime.nodeVersion, 'Node version in the log');

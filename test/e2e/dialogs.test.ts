@@ -305,7 +305,7 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  it('loads the packed package\'s five node types; the editor got the shared script below /admin/ (200)', async () => {
+  it('loads the packed package\'s six node types; the editor got the shared script below /admin/ (200)', async () => {
     assert.deepEqual(nodeSetProblems(await packageNodeSets(editor)), []);
     const types = await page.evaluate((names) => {
       const { RED } = globalThis as unknown as { RED: { nodes: { getType(type: string): unknown } } };

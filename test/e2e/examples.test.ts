@@ -108,7 +108,7 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     if (process.env.E2E_LOG) console.log(nodeRed?.log);
   });
 
-  it('runs the packed package: a real directory in node_modules, its five node types loaded without errors', async () => {
+  it('runs the packed package: a real directory in node_modules, its six node types loaded without errors', async () => {
     const installed = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
     assert.ok(lstatSync(installed).isDirectory() && !lstatSync(installed).isSymbolicLink(), `${installed} must be a directory, not a link to the project`);
     for (const file of ['dist/nodes/mapillary-images.js', 'dist/nodes/mapillary-images.html', 'package.json']) {

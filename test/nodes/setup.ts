@@ -28,7 +28,8 @@ export const imagesNode = require(join(dist, 'mapillary-images.js'));
 export const detectionsNode = require(join(dist, 'mapillary-detections.js'));
 export const featuresNode = require(join(dist, 'mapillary-features.js'));
 export const jobsNode = require(join(dist, 'mapillary-jobs.js'));
-export const allNodes = [configNode, imagesNode, detectionsNode, featuresNode, jobsNode];
+export const imageNode = require(join(dist, 'mapillary-image.js'));
+export const allNodes = [configNode, imagesNode, detectionsNode, featuresNode, jobsNode, imageNode];
 
 export interface TestNode {
   id: string;
