@@ -290,6 +290,29 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     assertNoNodeErrors(ex);
   });
 
+  it('09: the first 12 images of the box, their 1024 px pictures written into files, credited', async () => {
+    const ex = example('09');
+    const bbox = parseBBox(node(ex, 'ex9-images').bbox);
+    const expected = world.imagesIn(bbox).length;
+    assert.ok(expected >= 12, `${expected} images in the box`);
+    const folder = join(userDir, 'mapillary-pictures');
+    rmSync(folder, { recursive: true, force: true });
+    const feed = await run(ex, 'ex9-inject');
+    const written = await feed.waitForOutputs('ex9-written', 12, FLOW_TIMEOUT_MS) as string[];
+    const credits = await feed.waitForOutputs('ex9-credit', 12, FLOW_TIMEOUT_MS) as string[];
+    const [summary] = await feed.waitForOutputs('ex9-summary', 1, FLOW_TIMEOUT_MS) as Array<{ pictures: number; ended: string }>;
+    assert.deepEqual([summary.pictures, summary.ended], [12, 'complete']);
+    assert.equal(new Set(written).size, 12);
+    for (const name of written) {
+      const [, id] = /^mapillary-pictures\/mapillary-(\d+)-1024\.jpg$/.exec(name) ?? [];
+      assert.ok(id && world.image(id), name);
+      const bytes = readFileSync(join(userDir, name));
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], `${name} is a JPEG`);
+    }
+    assert.ok(credits.every((c) => / Mapillary, CC BY-SA 4\.0 /.test(c)), credits[0]);
+    assertNoNodeErrors(ex);
+  });
+
   it('logged no errors while running the examples', () => {
     assert.deepEqual(errorLines(), []);
   });
