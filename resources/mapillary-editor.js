@@ -236,7 +236,7 @@
      * differs in `spec`: `fields` (the kind of field choices: images, mapFeatures, detections),
      * `defaults` (its own settings, merged in), `fallbacks` (more settings than output and format
      * that a dialog fills with their default when the node was saved without them), `label(node)` (a label before the palette label,
-     * or nothing), and `prepare(node, choices)` / `save(node)` for its own dialog parts.
+     * or nothing), `icon` (the palette icon), and `prepare(node, choices)` / `save(node)` for its own dialog parts.
      */
     function flowNode(type, spec) {
         var choices = fieldChoices(spec.fields);
@@ -257,7 +257,8 @@
         return {
             category: 'mapillary',
             color: '#05CB63',
-            icon: 'mapillary.svg',
+            // An icon that says what the node does (Font Awesome, as Node-RED ships it).
+            icon: spec.icon || 'mapillary.svg',
             inputs: 1,
             outputs: 2,
             defaults: defaults,
