@@ -266,7 +266,8 @@
                 return this._(type + '.paletteLabel');
             },
             label: function () {
-                return this.name || (spec.label && spec.label(this)) || this._(type + '.paletteLabel');
+                // On the canvas "mapillary images" (the palette's short label is under the mapillary category).
+                return this.name || (spec.label && spec.label(this)) || this._(type + '.nodeLabel');
             },
             labelStyle: function () {
                 return this.name ? 'node_label_italic' : '';

@@ -305,6 +305,21 @@ describe('the flow nodes\' edit dialogs in the editor (Chromium, packed package,
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
+  it('palette: each node\'s label fits on one line, and each has an icon of its own', async () => {
+    const flowTypes = NODE_TYPES.filter((type) => type !== 'mapillary-config');
+    const icons = new Set<string>();
+    for (const type of flowTypes) {
+      const node = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).first();
+      await node.waitFor({ state: 'visible' });
+      const label = node.locator('.red-ui-palette-label');
+      assert.ok(!(await label.innerText()).includes('\n'), `${type}: "${await label.innerText()}" wraps`);
+      const lines = await label.evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight || '20')));
+      assert.equal(lines, 1, `${type}: its label takes ${lines} lines`);
+      icons.add(await node.locator('.red-ui-palette-icon-container').innerHTML());
+    }
+    assert.equal(icons.size, flowTypes.length, 'an icon per node');
+  });
+
   it('loads the packed package\'s six node types; the editor got the shared script below /admin/ (200)', async () => {
     assert.deepEqual(nodeSetProblems(await packageNodeSets(editor)), []);
     const types = await page.evaluate((names) => {
