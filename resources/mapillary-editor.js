@@ -153,11 +153,148 @@
     }
 
     /** The area, #node-input-bbox, as a TypedInput (a string by default), its type in #node-input-bboxType. */
-    function bboxInput() {
+    function bboxInput(picker, node, type) {
         $('#node-input-bbox').typedInput({
             default: 'str',
             types: ['str', 'json', 'msg', 'flow', 'global', 'env'],
             typeField: '#node-input-bboxType'
+        });
+        if (picker) areaPicker(function (key) { return node._(type + '.area.' + key); });
+    }
+
+    /** Where Leaflet and Leaflet-Geoman are served from: inside the package, no CDN. */
+    var VENDOR = 'resources/@streetflow/node-red-mapillary/vendor/';
+    var BASEMAP_KEY = 'mapillary-area-basemap';
+    var DEFAULT_BASEMAP = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+    var leafletLoading;
+
+    /**
+     * Loads Leaflet and Leaflet-Geoman once, as globals. The editor may carry an AMD loader (for
+     * Monaco): it is hidden while they load, so that they define window.L.
+     */
+    function loadLeaflet() {
+        if (leafletLoading) return leafletLoading;
+        ['leaflet/leaflet.css', 'geoman/leaflet-geoman.css'].forEach(function (href) {
+            $('<link rel="stylesheet">').attr('href', VENDOR + href).appendTo('head');
+        });
+        function script(src) {
+            return new Promise(function (resolve, reject) {
+                var tag = document.createElement('script');
+                tag.src = VENDOR + src;
+                tag.onload = resolve;
+                tag.onerror = function () { reject(new Error('could not load ' + src)); };
+                document.head.appendChild(tag);
+            });
+        }
+        var amd = window.define;
+        window.define = undefined;
+        leafletLoading = script('leaflet/leaflet.js')
+            .then(function () { return script('geoman/leaflet-geoman.js'); })
+            .then(function () { window.define = amd; }, function (error) { window.define = amd; leafletLoading = undefined; throw error; });
+        return leafletLoading;
+    }
+
+    /** The area of the Area field as a Leaflet layer: a box (text), or a GeoJSON polygon or box (JSON). */
+    function areaLayer(L) {
+        var value = $('#node-input-bbox').typedInput('value');
+        var type = $('#node-input-bbox').typedInput('type');
+        try {
+            if (type === 'str' && /^\s*-?[\d.]+\s*,\s*-?[\d.]+\s*,\s*-?[\d.]+\s*,\s*-?[\d.]+\s*$/.test(value)) {
+                var b = value.split(',').map(Number);
+                if (b[0] < b[2]) return L.rectangle([[b[1], b[0]], [b[3], b[2]]]);
+            }
+            if (type === 'json' || (type === 'str' && /^\s*[{[]/.test(value))) {
+                var parsed = JSON.parse(value);
+                if (Array.isArray(parsed) && parsed.length === 4) return L.rectangle([[parsed[1], parsed[0]], [parsed[3], parsed[2]]]);
+                var layer = L.geoJSON(parsed);
+                var polygons = layer.getLayers().filter(function (l) { return l instanceof L.Polygon; });
+                return polygons[0];
+            }
+        } catch (e) { /* not an area this picker can draw: start empty */ }
+        return undefined;
+    }
+
+    /** Writes a drawn layer into the Area field: a box as text, a polygon as GeoJSON. */
+    function writeArea(L, layer) {
+        var input = $('#node-input-bbox');
+        if (!layer) {
+            input.typedInput('value', '');
+            return;
+        }
+        var round = function (v) { return Math.round(v * 1e6) / 1e6; };
+        if (layer instanceof L.Rectangle) {
+            var bounds = layer.getBounds();
+            input.typedInput('type', 'str');
+            input.typedInput('value', [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map(round).join(','));
+            return;
+        }
+        var geometry = layer.toGeoJSON(6).geometry;
+        input.typedInput('type', 'json');
+        input.typedInput('value', JSON.stringify(geometry));
+    }
+
+    /**
+     * A map under the Area field to draw a box or a polygon, or edit the current one: Leaflet with
+     * Leaflet-Geoman, shipped in the package. The basemap's URL can be changed (kept in the
+     * browser); without one, or offline, the map still works on a blank background.
+     */
+    function areaPicker(t) {
+        var row = $('#node-input-bbox').closest('.form-row');
+        var button = $('<button type="button" class="red-ui-button mapillary-area-map" style="margin-left: 4px"><i class="fa fa-map"></i></button>')
+            .attr('title', t('pick'))
+            .appendTo(row);
+        var panel = $('<div class="mapillary-area-picker" style="display: none; margin: 6px 0 12px 0"></div>').insertAfter(row);
+        var mapDiv = $('<div class="mapillary-area-map-canvas" style="height: 320px; border: 1px solid var(--red-ui-form-input-border-color, #ccc)"></div>').appendTo(panel);
+        var basemapRow = $('<div style="margin-top: 4px; display: flex; gap: 6px; align-items: center"></div>').appendTo(panel);
+        $('<span style="font-size: 12px"></span>').text(t('basemap')).appendTo(basemapRow);
+        var basemapInput = $('<input type="text" class="mapillary-area-basemap" style="flex: 1; font-size: 12px">')
+            .attr('placeholder', t('no-basemap'))
+            .appendTo(basemapRow);
+        var stored = localStorage.getItem(BASEMAP_KEY);
+        basemapInput.val(stored === null ? DEFAULT_BASEMAP : stored);
+        var map;
+        var tiles;
+        var drawn;
+        function setBasemap(L) {
+            if (tiles) map.removeLayer(tiles);
+            tiles = undefined;
+            var url = String(basemapInput.val() || '').trim();
+            localStorage.setItem(BASEMAP_KEY, url);
+            if (url) tiles = L.tileLayer(url, { maxZoom: 19, attribution: '&copy; OpenStreetMap contributors' }).addTo(map);
+        }
+        function keep(L, layer) {
+            if (drawn && drawn !== layer) map.removeLayer(drawn);
+            drawn = layer;
+            writeArea(L, drawn);
+            if (!drawn) return;
+            drawn.on('pm:edit pm:dragend', function () { writeArea(L, drawn); });
+        }
+        button.on('click', function () {
+            panel.toggle();
+            if (!panel.is(':visible')) return;
+            loadLeaflet().then(function () {
+                var L = window.L;
+                if (!map) {
+                    map = L.map(mapDiv[0], { worldCopyJump: true }).setView([20, 0], 2);
+                    setBasemap(L);
+                    basemapInput.on('change', function () { setBasemap(L); });
+                    map.pm.addControls({
+                        position: 'topleft', drawMarker: false, drawCircleMarker: false, drawPolyline: false, drawCircle: false, drawText: false,
+                        cutPolygon: false, rotateMode: false, drawRectangle: true, drawPolygon: true, editMode: true, dragMode: true, removalMode: true
+                    });
+                    map.on('pm:create', function (event) { keep(L, event.layer); });
+                    map.on('pm:remove', function (event) { if (event.layer === drawn) keep(L, undefined); });
+                    var current = areaLayer(L);
+                    if (current) {
+                        drawn = current.addTo(map);
+                        drawn.on('pm:edit pm:dragend', function () { writeArea(L, drawn); });
+                        map.fitBounds(drawn.getBounds(), { maxZoom: 16 });
+                    }
+                }
+                map.invalidateSize();
+            }, function (error) {
+                RED.notify(t('unavailable') + ' ' + error.message, 'error');
+            });
         });
     }
 
@@ -236,7 +373,8 @@
      * differs in `spec`: `fields` (the kind of field choices: images, mapFeatures, detections),
      * `defaults` (its own settings, merged in), `fallbacks` (more settings than output and format
      * that a dialog fills with their default when the node was saved without them), `label(node)` (a label before the palette label,
-     * or nothing), `icon` (the palette icon), and `prepare(node, choices)` / `save(node)` for its own dialog parts.
+     * or nothing), `icon` (the palette icon), `areaPicker` (a map to draw the area on), and
+     * `prepare(node, choices)` / `save(node)` for its own dialog parts.
      */
     function flowNode(type, spec) {
         var choices = fieldChoices(spec.fields);
@@ -286,7 +424,7 @@
                 });
                 rangeInputs('node-input', ['maxItems', 'maxRequests']);
                 fillFallbacks(fallbacks);
-                bboxInput();
+                bboxInput(spec.areaPicker, this, type);
                 // Fields: one checkbox per field the runtime offers; id is always returned.
                 fieldsChecklist(this, type, choices.all, choices.defaults);
                 if (spec.prepare) {
