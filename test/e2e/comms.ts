@@ -55,6 +55,11 @@ export class Comms {
   private listeners = new Set<() => void>();
   private closed?: Promise<void>;
 
+  /** Also receive the messages of `topic` (the image preview node publishes on "image", say). */
+  subscribe(topic: string): void {
+    this.socket.send(JSON.stringify({ subscribe: topic }));
+  }
+
   private constructor(private readonly socket: Socket) {
     socket.onmessage = (event) => {
       let batch: unknown;

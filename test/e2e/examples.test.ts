@@ -11,11 +11,11 @@
  * sandbox's ground truth.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import booleanIntersects from '@turf/boolean-intersects';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   deployFlows, type Example, type FlowNode, flowsOf, freePort, loadExamples, NODE_TYPES, nodeRedEnv, nodeSetProblems,
   PACKAGE_NAME, packageNodeSets, pressInject, settingsSource,
@@ -88,6 +88,8 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     home = mkdtempSync(join(tmpdir(), 'mapillary-e2e-'));
     userDir = join(home, 'user');
     installTarball(packPackage(join(home, 'pack')), userDir);
+    // The contrib node example 09 previews its pictures with, as a user installs it from the palette.
+    symlinkSync(dirname(require.resolve('node-red-contrib-image-output/package.json')), join(userDir, 'node_modules', 'node-red-contrib-image-output'), 'dir');
 
     sandbox = await startSandbox({ world });
     const port = await freePort();
@@ -290,8 +292,9 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
     assertNoNodeErrors(ex);
   });
 
-  it('09: the first 12 images of the box, their 1024 px pictures written into files, credited', async () => {
+  it('09: the first 12 images of the box, their 1024 px pictures written into files, credited, and previewed in the editor', async () => {
     const ex = example('09');
+    comms!.subscribe('image');
     const bbox = parseBBox(node(ex, 'ex9-images').bbox);
     const expected = world.imagesIn(bbox).length;
     assert.ok(expected >= 12, `${expected} images in the box`);
@@ -310,6 +313,10 @@ describe('examples end to end (npm pack, Node-RED 4 process, sandbox)', function
       assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], `${name} is a JPEG`);
     }
     assert.ok(credits.every((c) => / Mapillary, CC BY-SA 4\.0 /.test(c)), credits[0]);
+    // The preview node (node-red-contrib-image-output) sent each picture to the editor.
+    await feed.waitFor(() => feed.messages.filter((m) => m.topic === 'image' && (m.data as { id?: string; data?: string }).id === 'ex9-preview' && !!(m.data as { data?: string }).data).length >= 12, 'the previews', FLOW_TIMEOUT_MS);
+    const preview = feed.messages.find((m) => m.topic === 'image' && (m.data as { data?: string }).data)!.data as { data: string };
+    assert.deepEqual([...Buffer.from(preview.data, 'base64').subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG preview');
     assertNoNodeErrors(ex);
   });
 
