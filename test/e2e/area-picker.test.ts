@@ -59,7 +59,8 @@ describe('the area picker in the editor (Chromium): draw, save, deploy, harvest'
           { id: 'picker-tab', type: 'tab', label: 'picker' },
           { id: 'picker-config', type: 'mapillary-config', name: 'sandbox', apiVersion: 'v4', graphUrl: '${MAPILLARY_GRAPH_URL}', tilesUrl: '${MAPILLARY_TILES_URL}', timeout: 30, concurrency: 8, requestsPerMinute: 0, credentials: { clientToken: '${MAPILLARY_CLIENT_TOKEN}' } },
           { id: 'picker-go', type: 'inject', z: 'picker-tab', name: '', props: [{ p: 'payload' }], payload: '', payloadType: 'str', repeat: '', once: false, x: 100, y: 80, wires: [['picker-images']] },
-          { id: 'picker-images', type: 'mapillary-images', z: 'picker-tab', name: '', mapillary: 'picker-config', bbox: AREAS.suburb.join(','), bboxType: 'str', fields: ['id', 'geometry'], maxItems: 0, output: 'page', format: 'json', x: 300, y: 80, wires: [[], ['picker-done']] },
+          { id: 'picker-images', type: 'mapillary-images', z: 'picker-tab', name: '', mapillary: 'picker-config', bbox: AREAS.suburb.join(','), bboxType: 'str', fields: ['id', 'geometry'], maxItems: 0, output: 'page', format: 'json', x: 300, y: 80, wires: [['picker-pages'], ['picker-done']] },
+          { id: 'picker-pages', type: 'function', z: 'picker-tab', func: `global.get('fs').appendFileSync(${JSON.stringify(join(home, 'ids.txt'))}, msg.payload.map((i) => i.id + '\\n').join('')); return null;`, outputs: 1, x: 500, y: 40, wires: [[]] },
           { id: 'picker-done', type: 'function', z: 'picker-tab', func: `global.get('fs').appendFileSync(${JSON.stringify(summaries)}, JSON.stringify(msg.payload) + '\\n'); return null;`, outputs: 1, x: 500, y: 80, wires: [[]] },
         ];
         await deployFlows(url, flow);
@@ -90,11 +91,13 @@ describe('the area picker in the editor (Chromium): draw, save, deploy, harvest'
         return { area: (await current.boundingBox())!, canvas: (await canvas.boundingBox())! };
       }
 
-      /** The harvest's search requests lie in `area`, and its items are the sandbox's in `inside`. */
+      /** The harvest's search requests lie in `area`, and its items are exactly `truth` (the sandbox's in the drawn shape). */
       async function assertHarvest(area: [number, number, number, number], truth: string[]): Promise<void> {
         const summary = await harvest();
         assert.equal(summary.ended, 'complete', JSON.stringify(summary));
         assert.equal(summary.items, truth.length);
+        const ids = existsSync(join(home, 'ids.txt')) ? readFileSync(join(home, 'ids.txt'), 'utf8').split('\n').filter(Boolean) : [];
+        assert.deepEqual(ids.sort(), [...truth].sort(), 'exactly the sandbox\'s images in the drawn area');
         const searches = sandbox.requests.filter((r) => r.url.startsWith('/graph/images'));
         assert.ok(searches.length > 0);
         const eps = 1e-9;
@@ -106,6 +109,7 @@ describe('the area picker in the editor (Chromium): draw, save, deploy, harvest'
 
       async function harvest(): Promise<Record<string, any>> {
         rmSync(summaries, { force: true });
+        rmSync(join(home, 'ids.txt'), { force: true });
         sandbox.resetLog();
         await pressInject(url, 'picker-go');
         for (let i = 0; i < 300 && !existsSync(summaries); i++) await page.waitForTimeout(50);
