@@ -4,11 +4,11 @@
  * to a function node that counts them. The RSS of the Node-RED process is read from /proc every
  * 50 ms; its growth is the peak during the harvest less the RSS just before it.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  deployFlows, freePort, PROJECT_ROOT, pressInject, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
+  deployFlows, freePort, linkedUserDir, pressInject, settingsSource, startNodeRed, stopProcess, waitForNodeRed,
 } from '../scripts/node-red-home';
 import { startLattice } from './lattice';
 
@@ -28,9 +28,7 @@ export async function rssRun(mode: 'page' | 'item', nodeOptions = ''): Promise<R
   const lattice = await startLattice();
   const userDir = mkdtempSync(join(tmpdir(), 'mapillary-rss-'));
   const port = await freePort();
-  mkdirSync(join(userDir, 'node_modules', '@streetflow'), { recursive: true });
-  symlinkSync(PROJECT_ROOT, join(userDir, 'node_modules', '@streetflow', 'node-red-mapillary'), 'dir');
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'rss-bench', private: true, dependencies: { '@streetflow/node-red-mapillary': `file:${PROJECT_ROOT}` } }));
+  linkedUserDir(userDir, 'rss-bench');
   writeFileSync(join(userDir, 'settings.js'), settingsSource({ uiPort: port, credentialSecret: 'bench', logLevel: 'warn' }));
   const child = startNodeRed({ userDir, port, env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: 'pipe' });
   let log = '';

@@ -10,7 +10,7 @@
 import {
   AbortError, DEFAULT_PICTURE_MAX_BYTES, InvalidInputError, limitText, listItems, type MapillaryError, parsePictureSize, type Picture, type PictureSize,
 } from '../src';
-import { asError } from './shared/harvest';
+import { asError, serveInputs } from './shared/harvest';
 import type { Done, Node, NodeAPI, NodeDef, NodeMessage, Send } from './shared/red';
 import type { MapillaryConfigNode } from './shared/types';
 import { positionOf } from './shared/worldmap';
@@ -65,7 +65,6 @@ export = function register(RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, unknown>) => RED._(`mapillary-image.${key}`, subs);
     const config = def.mapillary ? (RED.nodes.getNode(def.mapillary) as MapillaryConfigNode | null) : null;
     const closing = new AbortController();
-    let queue: Promise<void> = Promise.resolve();
 
     async function run(msg: NodeMessage, send: Send, finish: Done): Promise<void> {
       const startedAt = Date.now();
@@ -132,23 +131,7 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('input', (msg, send, done) => {
-      let ended = false;
-      const finish: Done = (error) => {
-        if (ended) return;
-        ended = true;
-        done(error);
-      };
-      queue = queue.then(() => run(msg, send, finish)).catch((error: unknown) => finish(asError(error)));
-    });
-
-    node.on('close', (_removed, done) => {
-      closing.abort();
-      queue.then(() => {
-        node.status({});
-        done();
-      }, done);
-    });
+    serveInputs(node, closing, run);
   }
   RED.nodes.registerType('mapillary-image', MapillaryImage);
 };

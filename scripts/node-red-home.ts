@@ -6,7 +6,7 @@
  * node:child_process); no Node-RED import.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -168,6 +168,21 @@ export function settingsSource(options: SettingsOptions, header = ''): string {
     editorTheme: { tours: false, ...options.editorTheme },
   };
   return `${header ? `${header.trim().split('\n').map((line) => `// ${line}`.trimEnd()).join('\n')}\n` : ''}module.exports = ${JSON.stringify(settings, null, 4)};\n`;
+}
+
+/**
+ * A new user directory for a Node-RED process of a test or bench: this project linked into its
+ * node_modules as the package (and `packages`, contrib nodes from this project's own
+ * node_modules, as a user installs them from the palette), and a package.json naming it.
+ */
+export function linkedUserDir(userDir: string, name: string, packages: readonly string[] = []): string {
+  for (const [pkg, target] of [[PACKAGE_NAME, PROJECT_ROOT], ...packages.map((p) => [p, dirname(require.resolve(`${p}/package.json`, { paths: [PROJECT_ROOT] }))])] as [string, string][]) {
+    const link = join(userDir, 'node_modules', ...pkg.split('/'));
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(target, link, 'dir');
+  }
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name, private: true, dependencies: { [PACKAGE_NAME]: `file:${PROJECT_ROOT}` } }));
+  return userDir;
 }
 
 /** red.js of this project's Node-RED: node_modules/node-red (4.1, the default) or node_modules/node-red-5 (5.0). */

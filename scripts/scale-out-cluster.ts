@@ -6,11 +6,11 @@
  * each summary) to files, synchronously, so that what they hold is what was delivered.
  */
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  deployFlows, type FlowNode, flowsOf, freePort, loadExamples, PACKAGE_NAME, PROJECT_ROOT, pressInject, settingsSource,
+  deployFlows, type FlowNode, flowsOf, freePort, linkedUserDir, loadExamples, pressInject, settingsSource,
   startNodeRed, stopProcess, waitForNodeRed,
 } from './node-red-home';
 import { type Broker, ensureMosquitto, startBroker } from './mqtt-broker';
@@ -41,10 +41,7 @@ const WORKER = '08 Scale out - worker';
 
 async function member(name: string, env: NodeJS.ProcessEnv, root: string): Promise<Member> {
   const userDir = join(root, name);
-  const [scope, pkg] = PACKAGE_NAME.split('/') as [string, string];
-  mkdirSync(join(userDir, 'node_modules', scope), { recursive: true });
-  symlinkSync(PROJECT_ROOT, join(userDir, 'node_modules', scope, pkg), 'dir');
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: `scale-out-${name}`, private: true, dependencies: { [PACKAGE_NAME]: `file:${PROJECT_ROOT}` } }));
+  linkedUserDir(userDir, `scale-out-${name}`);
   const port = await freePort();
   writeFileSync(join(userDir, 'settings.js'), `${settingsSource({ uiPort: port, credentialSecret: 'scale-out', logLevel: 'warn', fileWorkingDirectory: userDir })}module.exports.functionGlobalContext = { fs: require('fs') };\n`);
   const child = startNodeRed({ userDir, port, env: { ...env, NODE_OPTIONS: '' }, stdio: 'pipe' });

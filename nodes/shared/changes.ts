@@ -8,9 +8,10 @@
  * appended to a log (`.seen`) as pages are delivered, so that a resumed run still knows everything
  * its earlier part found and reports removals correctly.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MalformedResponseError } from '../../src';
+import { safeName as safe, writeAtomically } from './files';
 import type { NodeAPI } from './red';
 
 const MAGIC = Buffer.from('MLYIDS01');
@@ -19,8 +20,6 @@ const MAX_ID = (1n << 64n) - 1n;
 export function changesDir(RED: NodeAPI): string | undefined {
   return RED.settings.userDir ? join(RED.settings.userDir, 'mapillary', 'changes') : undefined;
 }
-
-const safe = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
 
 /** An item's id as a number (v4 ids are decimal numbers, without leading zeros). */
 export function idNumber(item: unknown): bigint {
@@ -66,18 +65,6 @@ function has(sorted: BigUint64Array, value: bigint): boolean {
     else hi = mid - 1;
   }
   return false;
-}
-
-function writeAtomically(file: string, parts: Uint8Array[]): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w');
-  try {
-    for (const part of parts) writeSync(fd, part);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
 }
 
 const bytesOf = (ids: BigUint64Array): Uint8Array => new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);

@@ -188,8 +188,6 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
   const changesRoot = changesDir(RED);
   records?.expire();
   if (resumeOn && !root) node.warn(t('errors.resume-no-userdir'));
-  let queue: Promise<void> = Promise.resolve();
-  let waiting = 0;
 
   /** Inputs that ended complete one after another (with less than BURST_GAP_MS between them). */
   const burst = { inputs: 0, items: 0, endedAt: 0 };
@@ -367,9 +365,22 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
     }
   }
 
+  serveInputs(node, closing, run, (waiting) => node.status({ fill: 'grey', shape: 'ring', text: t('status.queued', { count: waiting }) }));
+}
+
+/**
+ * Serves a node's inputs one after the other: `run` gets each message and a `finish` that calls
+ * Node-RED's `done` exactly once, whatever happens on the way. Nothing an input does can reject
+ * the queue: the next input is always served. `queued` is told how many inputs wait behind the
+ * one running. On close, `closing` is aborted and the input running is waited for.
+ */
+export function serveInputs(
+  node: Node, closing: AbortController, run: (msg: NodeMessage, send: Send, finish: Done) => Promise<void>, queued?: (waiting: number) => void,
+): void {
+  let queue: Promise<void> = Promise.resolve();
+  let waiting = 0;
   node.on('input', (msg, send, done) => {
     let ended = false;
-    // `done` exactly once, whatever happens on the way.
     const finish: Done = (error) => {
       if (ended) return;
       ended = true;
@@ -383,7 +394,7 @@ export function runHarvests(RED: NodeAPI, node: Node, def: FlowNodeDef, open: Op
       }
     };
     waiting += 1;
-    if (waiting > 1) node.status({ fill: 'grey', shape: 'ring', text: t('status.queued', { count: waiting - 1 }) });
+    if (waiting > 1) queued?.(waiting - 1);
     queue = queue
       .then(() => run(msg, send, finish))
       .catch((error: unknown) => {

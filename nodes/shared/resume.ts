@@ -6,17 +6,15 @@
  * leaves the previous record or the new one, never a torn one. Records of nodes no longer in the
  * flows are removed when the flows start, and any record untouched for RECORD_DAYS expires.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint } from '../../src';
+import { safeName as safe, writeAtomically } from './files';
 import type { NodeAPI } from './red';
 
 /** A record not written for this many days is removed (its search is not run any more, say). */
 export const RECORD_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
-
-/** A node id or digest as a file name: Node-RED ids are hex (older ones have a dot); anything else is replaced. */
-const safe = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
 
 export function resumeDir(RED: NodeAPI): string | undefined {
   return RED.settings.userDir ? join(RED.settings.userDir, 'mapillary', 'resume') : undefined;
@@ -45,16 +43,7 @@ export class ResumeRecords {
   /** Replaces the record of this search, atomically (flushed, then renamed over it). */
   save(search: string, checkpoint: Checkpoint): void {
     mkdirSync(this.dir, { recursive: true });
-    const file = this.file(search);
-    const temporary = `${file}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, JSON.stringify(checkpoint));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
+    writeAtomically(this.file(search), [JSON.stringify(checkpoint)]);
   }
 
   clear(search: string): void {

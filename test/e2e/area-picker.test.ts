@@ -7,14 +7,14 @@
  * 4.1's to docs/images with UPDATE_SCREENSHOTS=1).
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { AREAS, world } from '../../sandbox/data';
 import {
-  deployFlows, type FlowNode, freePort, http, nodeRedDir, nodeRedEnv, nodeRedScript, PACKAGE_NAME, PROJECT_ROOT, pressInject, settingsSource,
+  deployFlows, type FlowNode, freePort, http, linkedUserDir, nodeRedDir, nodeRedEnv, nodeRedScript, PROJECT_ROOT, pressInject, settingsSource,
 } from '../../scripts/node-red-home';
 import { useSandbox } from '../support';
 import { ensureChromium, ensureNode24, launchBrowser, openEditor, openNode, pressDeploy } from './browser';
@@ -47,9 +47,7 @@ describe('the area picker in the editor (Chromium): draw, save, deploy, harvest'
         this.timeout(120_000);
         home = mkdtempSync(join(tmpdir(), 'mapillary-picker-'));
         const userDir = join(home, 'user');
-        mkdirSync(join(userDir, 'node_modules', '@streetflow'), { recursive: true });
-        symlinkSync(PROJECT_ROOT, join(userDir, 'node_modules', ...PACKAGE_NAME.split('/')), 'dir');
-        writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'picker-test', private: true }));
+        linkedUserDir(userDir, 'picker-test');
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
         summaries = join(home, 'summaries.txt');

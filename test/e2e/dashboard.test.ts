@@ -8,13 +8,13 @@
  * Screenshots go to .test-output/screenshots (Node-RED 4.1's to docs/images with UPDATE_SCREENSHOTS=1).
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { world } from '../../sandbox/data';
 import {
-  deployFlows, flowsOf, freePort, loadExamples, nodeRedDir, nodeRedEnv, nodeRedScript, PACKAGE_NAME, PROJECT_ROOT, settingsSource,
+  deployFlows, flowsOf, freePort, linkedUserDir, loadExamples, nodeRedDir, nodeRedEnv, nodeRedScript, PROJECT_ROOT, settingsSource,
 } from '../../scripts/node-red-home';
 import { useSandbox } from '../support';
 import { ensureChromium, ensureNode24, launchBrowser } from './browser';
@@ -55,11 +55,7 @@ describe('example 10, the city dashboard, in Chromium (FlowFuse Dashboard 2, wor
         const nodeBinary = runtime.node();
         home = mkdtempSync(join(tmpdir(), 'mapillary-dashboard-'));
         const userDir = join(home, 'user');
-        mkdirSync(join(userDir, 'node_modules', '@flowfuse'), { recursive: true });
-        mkdirSync(join(userDir, 'node_modules', '@streetflow'), { recursive: true });
-        symlinkSync(PROJECT_ROOT, join(userDir, 'node_modules', ...PACKAGE_NAME.split('/')), 'dir');
-        for (const name of CONTRIB) symlinkSync(dirname(require.resolve(`${name}/package.json`)), join(userDir, 'node_modules', ...name.split('/')), 'dir');
-        writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'dashboard-test', private: true }));
+        linkedUserDir(userDir, 'dashboard-test', CONTRIB);
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
         writeFileSync(join(userDir, 'settings.js'), settingsSource({ uiPort: port, credentialSecret: 'dashboard-test', logLevel: 'warn' }));

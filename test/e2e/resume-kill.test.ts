@@ -6,11 +6,11 @@
  * file synchronously, in a function node, so that what it holds is what was delivered.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { world } from '../../sandbox/data';
-import { deployFlows, freePort, PACKAGE_NAME, PROJECT_ROOT, pressInject, settingsSource } from '../../scripts/node-red-home';
+import { deployFlows, freePort, linkedUserDir, pressInject, settingsSource } from '../../scripts/node-red-home';
 import { useSandbox } from '../support';
 import { NodeRedProcess } from './harness';
 
@@ -35,10 +35,7 @@ describe('resume after kill -9, in a real Node-RED process', function () {
 
   it('goes on after the process was killed: nothing lost, at most the page in delivery repeated', async () => {
     userDir = mkdtempSync(join(tmpdir(), 'mapillary-kill-'));
-    const [scope, name] = PACKAGE_NAME.split('/') as [string, string];
-    mkdirSync(join(userDir, 'node_modules', scope), { recursive: true });
-    symlinkSync(PROJECT_ROOT, join(userDir, 'node_modules', scope, name), 'dir');
-    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'kill-test', private: true, dependencies: { [PACKAGE_NAME]: `file:${PROJECT_ROOT}` } }));
+    linkedUserDir(userDir, 'kill-test');
     const port = await freePort();
     // The collecting function node writes with fs, given to it by the settings.
     writeFileSync(join(userDir, 'settings.js'), `${settingsSource({ uiPort: port, credentialSecret: 'kill-test', logLevel: 'warn' })}module.exports.functionGlobalContext = { fs: require('fs') };\n`);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AREAS, World } from '../../sandbox/data';
 import { useSandbox } from '../support';
-import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, switchNode, useNodeRed } from './setup';
+import { allNodes, collect, helper, runtimeVersion, sandboxConfig, splitJoinNodes, switchNode, useNodeRed, useUserDir } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 const AREA = AREAS.suburb;
@@ -15,23 +14,9 @@ describe(`only changes, in Node-RED ${runtimeVersion}`, function () {
   const world = new World();
   const sandbox = useSandbox({ world });
   useNodeRed();
-  let userDir = '';
+  const userDir = useUserDir('mapillary-changes-');
   const truth = () => sorted(world.imagesIn([...AREA]).map((i) => i.id));
   let nextId = 999_000_000_000_001;
-
-  // The helper's settings outlive this file: the user directory it had is put back after it.
-  let previousUserDir: unknown;
-  before(() => {
-    previousUserDir = helper.settings({}).userDir;
-  });
-  after(() => {
-    helper.settings({ userDir: previousUserDir });
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(join(tmpdir(), 'mapillary-changes-'));
-    helper.settings({ userDir });
-  });
-  afterEach(() => rmSync(userDir, { recursive: true, force: true }));
 
   async function load(node: Record<string, unknown> = {}, extra: unknown[] = []) {
     const config = sandboxConfig(sandbox);
@@ -72,9 +57,9 @@ describe(`only changes, in Node-RED ${runtimeVersion}`, function () {
     assert.deepEqual(sorted(first.added), truth());
     assert.deepEqual(first.removed, []);
     assert.deepEqual([first.done.added, first.done.removed, first.done.unchanged], [truth().length, 0, 0]);
-    const state = readdirSync(join(userDir, 'mapillary', 'changes', 'n1'));
+    const state = readdirSync(join(userDir(), 'mapillary', 'changes', 'n1'));
     assert.equal(state.length, 1);
-    assert.equal(statSync(join(userDir, 'mapillary', 'changes', 'n1', state[0]!)).size, 8 + 8 * truth().length, '8 bytes per item');
+    assert.equal(statSync(join(userDir(), 'mapillary', 'changes', 'n1', state[0]!)).size, 8 + 8 * truth().length, '8 bytes per item');
 
     const same = await harvest();
     assert.deepEqual([same.added, same.removed, same.out.length], [[], [], 0], 'nothing changed: nothing sent');
@@ -149,7 +134,7 @@ describe(`only changes, in Node-RED ${runtimeVersion}`, function () {
     await Promise.race([enough, new Promise((r) => setTimeout(r, 400))]);
     await helper.unload();
     sandbox.clearFaults();
-    assert.ok(existsSync(join(userDir, 'mapillary', 'resume', 'n1')), 'a resume record');
+    assert.ok(existsSync(join(userDir(), 'mapillary', 'resume', 'n1')), 'a resume record');
     await load({ resume: true });
     const rest = await harvest();
     assert.ok(rest.done.resumed && rest.done.resumed.cells > 0, `resumed: ${JSON.stringify(rest.done.resumed)}`);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { world } from '../../sandbox/data';
 import { useSandbox } from '../support';
-import { allNodes, collect, helper, runtimeVersion, sandboxConfig, useNodeRed } from './setup';
+import { allNodes, collect, helper, runtimeVersion, sandboxConfig, useNodeRed, useUserDir } from './setup';
 
 const sorted = (ids: string[]) => [...ids].sort();
 /** The sandbox's dense centre (cut into parts) and suburb cells around it. */
@@ -17,25 +16,11 @@ describe(`resume after a stop, in Node-RED ${runtimeVersion}`, function () {
   this.timeout(60_000);
   const sandbox = useSandbox();
   useNodeRed();
-  let userDir = '';
+  const userDir = useUserDir('mapillary-resume-');
   const records = (nodeId = 'n1') => {
-    const dir = join(userDir, 'mapillary', 'resume', nodeId);
+    const dir = join(userDir(), 'mapillary', 'resume', nodeId);
     return existsSync(dir) ? readdirSync(dir) : [];
   };
-
-  // The helper's settings outlive this file: the user directory it had is put back after it.
-  let previousUserDir: unknown;
-  before(() => {
-    previousUserDir = helper.settings({}).userDir;
-  });
-  after(() => {
-    helper.settings({ userDir: previousUserDir });
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(join(tmpdir(), 'mapillary-resume-'));
-    helper.settings({ userDir });
-  });
-  afterEach(() => rmSync(userDir, { recursive: true, force: true }));
 
   async function load(node: Record<string, unknown> = {}) {
     const config = sandboxConfig(sandbox);
@@ -122,7 +107,7 @@ describe(`resume after a stop, in Node-RED ${runtimeVersion}`, function () {
     await helper.unload();
     assert.deepEqual(records(), [name], 'the record of the first search is still there');
 
-    writeFileSync(join(userDir, 'mapillary', 'resume', 'n1', name!), '{"version":1,"search":');
+    writeFileSync(join(userDir(), 'mapillary', 'resume', 'n1', name!), '{"version":1,"search":');
     await load({ bbox: '' });
     run = collect();
     helper.getNode('n1').receive({ bbox: AREA.join(',') });
@@ -132,7 +117,7 @@ describe(`resume after a stop, in Node-RED ${runtimeVersion}`, function () {
     assert.equal(done.payload.resumed, undefined);
     assert.deepEqual(records(), []);
 
-    writeFileSync(join(userDir, 'mapillary', 'resume', 'n1', name!), JSON.stringify({ version: 1, search: name!.replace('.json', ''), query: 0, grid: 0, cell: 0, cells: [{ a: 3, b: [0, 0, 1, 1] }], done: { items: 0, pages: 0, cells: 0 }, plan: { total: 1, skipped: 0 } }));
+    writeFileSync(join(userDir(), 'mapillary', 'resume', 'n1', name!), JSON.stringify({ version: 1, search: name!.replace('.json', ''), query: 0, grid: 0, cell: 0, cells: [{ a: 3, b: [0, 0, 1, 1] }], done: { items: 0, pages: 0, cells: 0 }, plan: { total: 1, skipped: 0 } }));
     await helper.unload();
     await load({ bbox: '' });
     run = collect();
@@ -143,7 +128,7 @@ describe(`resume after a stop, in Node-RED ${runtimeVersion}`, function () {
   });
 
   it('removes the records of nodes gone from the flows, expired records and torn temporary files', async () => {
-    const root = join(userDir, 'mapillary', 'resume');
+    const root = join(userDir(), 'mapillary', 'resume');
     mkdirSync(join(root, 'gone'), { recursive: true });
     writeFileSync(join(root, 'gone', 'a.json'), '{}');
     mkdirSync(join(root, 'n1'), { recursive: true });

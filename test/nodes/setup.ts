@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Sandbox } from '../../sandbox/server';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/data';
@@ -69,6 +71,28 @@ export function useNodeRed(): void {
   afterEach(async () => {
     await helper.unload();
   });
+}
+
+/**
+ * Mocha hooks of a node test file whose nodes keep files in the user directory: a new one for
+ * each test (removed after it). The helper's settings outlive the file, so the user directory
+ * it had is put back after the file. Returns the current directory.
+ */
+export function useUserDir(prefix: string): () => string {
+  let previous: unknown;
+  let current = '';
+  before(() => {
+    previous = helper.settings({}).userDir;
+  });
+  after(() => {
+    helper.settings({ userDir: previous });
+  });
+  beforeEach(() => {
+    current = mkdtempSync(join(tmpdir(), prefix));
+    helper.settings({ userDir: current });
+  });
+  afterEach(() => rmSync(current, { recursive: true, force: true }));
+  return () => current;
 }
 
 /** A config node pointed at the sandbox, and its credentials. */
